@@ -45,6 +45,7 @@ class PlanContext:
     actor: str = "preview"
     role: Role = "agent"
     read_only: bool = False
+    purpose: Literal["preview", "commit"] = "preview"  # a commit also needs a known reason code
     reason_code: str = ""
     note: str = ""
     idempotency_key: str = ""
