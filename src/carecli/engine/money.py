@@ -12,6 +12,7 @@ Rules this module enforces:
 
 from __future__ import annotations
 
+from operator import itemgetter
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Iterable, Sequence
 
@@ -65,14 +66,16 @@ def _to_decimal(value: Any) -> Decimal:
     raise TypeError(f"money cannot be built from {type(value).__name__}")
 
 
-class Money:
-    """An exact amount of one currency. Immutable and hashable."""
+class Money(tuple):
+    """An exact amount of one currency. Immutable and hashable.
 
-    __slots__ = ("amount", "currency")
-    amount: Decimal
-    currency: str
+    It is a 2-tuple underneath (amount, currency) only because that is the cheapest immutable object
+    CPython builds — pricing creates many of them; treat it as an opaque value.
+    """
 
-    def __init__(self, amount: Decimal | int | str, currency: str) -> None:
+    __slots__ = ()
+
+    def __new__(cls, amount: Decimal | int | str, currency: str) -> "Money":
         d = _to_decimal(amount)
         if not d.is_finite():
             raise MoneyError(f"{amount!r} is not a finite amount")
@@ -82,16 +85,15 @@ class Money:
             raise MoneyError(
                 f"{d} {currency} is finer than the currency's minor unit ({q}); round it explicitly"
             )
-        object.__setattr__(self, "amount", exact)
-        object.__setattr__(self, "currency", currency)
+        return tuple.__new__(cls, (exact, currency))
+
+    amount: Decimal = property(itemgetter(0))  # type: ignore[assignment]
+    currency: str = property(itemgetter(1))  # type: ignore[assignment]
 
     @classmethod
     def _exact(cls, amount: Decimal, currency: str) -> "Money":
         # Internal fast path: the amount is already quantized to the currency's minor unit.
-        m = object.__new__(cls)
-        object.__setattr__(m, "amount", amount)
-        object.__setattr__(m, "currency", currency)
-        return m
+        return tuple.__new__(cls, (amount, currency))
 
     @classmethod
     def round(cls, value: Decimal | int | str, currency: str, rounding: str = "half_up") -> "Money":
@@ -104,42 +106,47 @@ class Money:
     def zero(cls, currency: str) -> "Money":
         return cls._exact(_QUANTA[minor_units(currency)] * 0, currency)
 
-    # -- immutability ---------------------------------------------------------------------------
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Money is immutable")
-
     def __reduce__(self):
         return (Money, (str(self.amount), self.currency))
+
+    def __bool__(self) -> bool:
+        raise TypeError("ask money .is_zero / .is_positive rather than its truth value")
+
+    def __len__(self) -> int:  # pragma: no cover - not a sequence to its users
+        raise TypeError("Money is not a sequence")
+
+    def __iter__(self):
+        raise TypeError("Money is not a sequence")
 
     # -- arithmetic -----------------------------------------------------------------------------
     def _check(self, other: Any) -> "Money":
         if not isinstance(other, Money):
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
-        if other.currency != self.currency:
-            raise CurrencyMismatch(f"cannot combine {self.currency} with {other.currency}")
+        if other[1] != self[1]:
+            raise CurrencyMismatch(f"cannot combine {self[1]} with {other[1]}")
         return other
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: "Money") -> "Money":  # type: ignore[override]
         o = self._check(other)
-        return Money._exact(self.amount + o.amount, self.currency)
+        return tuple.__new__(Money, (self[0] + o[0], self[1]))
 
     def __sub__(self, other: "Money") -> "Money":
         o = self._check(other)
-        return Money._exact(self.amount - o.amount, self.currency)
+        return tuple.__new__(Money, (self[0] - o[0], self[1]))
 
     def __neg__(self) -> "Money":
-        return Money._exact(-self.amount, self.currency)
+        return tuple.__new__(Money, (-self[0], self[1]))
 
     def __abs__(self) -> "Money":
-        return Money._exact(abs(self.amount), self.currency)
+        return tuple.__new__(Money, (abs(self[0]), self[1]))
 
-    def __mul__(self, n: int) -> "Money":
+    def __mul__(self, n: int) -> "Money":  # type: ignore[override]
         # Only whole quantities keep money exact; a rate goes through ``multiply`` with a rounding.
         if isinstance(n, bool) or not isinstance(n, int):
             raise TypeError("Money can only be multiplied by an int; use multiply(rate, rounding)")
         return Money._exact(self.amount * n, self.currency)
 
-    __rmul__ = __mul__
+    __rmul__ = __mul__  # type: ignore[assignment]
 
     def multiply(self, rate: Decimal, rounding: str = "half_up") -> "Money":
         if isinstance(rate, float):
@@ -150,21 +157,25 @@ class Money:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Money):
             return NotImplemented
-        return self.currency == other.currency and self.amount == other.amount
+        return self[1] == other[1] and self[0] == other[0]
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
 
     def __hash__(self) -> int:
-        return hash((self.amount, self.currency))
+        return tuple.__hash__(self)
 
-    def __lt__(self, other: "Money") -> bool:
+    def __lt__(self, other: "Money") -> bool:  # type: ignore[override]
         return self.amount < self._check(other).amount
 
-    def __le__(self, other: "Money") -> bool:
+    def __le__(self, other: "Money") -> bool:  # type: ignore[override]
         return self.amount <= self._check(other).amount
 
-    def __gt__(self, other: "Money") -> bool:
+    def __gt__(self, other: "Money") -> bool:  # type: ignore[override]
         return self.amount > self._check(other).amount
 
-    def __ge__(self, other: "Money") -> bool:
+    def __ge__(self, other: "Money") -> bool:  # type: ignore[override]
         return self.amount >= self._check(other).amount
 
     @property
@@ -208,20 +219,25 @@ class Money:
         ws = [_to_decimal(w) for w in weights]
         if any(w < 0 for w in ws):
             raise MoneyError("allocation weights must not be negative")
-        total_w = sum(ws, Decimal(0))
+        # Exact integer arithmetic: scale the weights to whole numbers, then floor and remainder.
+        scale = max((-w.as_tuple().exponent for w in ws if w), default=0)
+        iw = [int(w.scaleb(scale)) for w in ws] if scale > 0 else [int(w) for w in ws]
+        total_w = sum(iw)
         if total_w == 0:
-            ws = [Decimal(1)] * n
-            total_w = Decimal(n)
+            iw = [1] * n
+            total_w = n
         units = self.minor
         sign = -1 if units < 0 else 1
         units = abs(units)
-        shares = [units * w / total_w for w in ws]
-        floors = [int(s) for s in shares]  # shares are >= 0, int() floors
+        floors = [units * w // total_w for w in iw]
+        rems = [units * w % total_w for w in iw]
         left = units - sum(floors)
-        order = sorted(range(n), key=lambda i: (-(shares[i] - floors[i]), i))
-        for i in order[:left]:
-            floors[i] += 1
-        return [Money.from_minor(sign * f, self.currency) for f in floors]
+        if left:
+            for i in sorted(range(n), key=lambda i: (-rems[i], i))[:left]:
+                floors[i] += 1
+        q = _QUANTA[minor_units(self[1])]
+        cur = self[1]
+        return [tuple.__new__(Money, ((Decimal(sign * f) * q), cur)) for f in floors]
 
     # -- text -----------------------------------------------------------------------------------
     def __str__(self) -> str:

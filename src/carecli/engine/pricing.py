@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from .model import Address, ClickAndCollect, Discount, Order, PickupLocation
 from .money import Money, rounding_mode
@@ -33,8 +33,7 @@ class PricingError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class LinePrice:
+class LinePrice(NamedTuple):
     line_id: int
     quantity: int
     gross: Money  # unit price × live quantity
@@ -49,7 +48,7 @@ class LinePrice:
         return self.total - self.tax
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Totals:
     currency: str
     tax_mode: str
@@ -65,10 +64,11 @@ class Totals:
     discount_amounts: tuple[tuple[str, Money], ...]  # (discount id, amount it took off)
 
     def line(self, line_id: int) -> LinePrice | None:
-        for lp in self.lines:
-            if lp.line_id == line_id:
-                return lp
-        return None
+        by_id = self.__dict__.get("_by_id") if hasattr(self, "__dict__") else None
+        if by_id is None:
+            by_id = {lp.line_id: lp for lp in self.lines}
+            object.__setattr__(self, "_by_id", by_id)
+        return by_id.get(line_id)
 
     @property
     def shipping_ex_tax(self) -> Money:
@@ -126,9 +126,11 @@ def price(order: Order, policy: Policy, locations: Mapping[str, PickupLocation])
     """Price an order as it stands. Raises :class:`PricingError` when it cannot be priced."""
     cur = order.currency
     rnd_name = policy.rounding
-    rounding_mode(rnd_name)  # validates
+    mode = rounding_mode(rnd_name)
+    quantum = Money.zero(cur).amount
     inclusive = order.tax_mode == "INCLUSIVE"
     zero = Money.zero(cur)
+    exact = Money._exact
     j = jurisdiction(order, policy, locations)
     rate = j.rate
 
@@ -140,48 +142,50 @@ def price(order: Order, policy: Policy, locations: Mapping[str, PickupLocation])
         else:
             line_disc.setdefault(d.line_id, []).append(d)
 
+    # The hot loop works on Decimals and builds Money once per figure (plan() prices twice per call).
     discount_amounts: list[tuple[str, Money]] = []
-    gross: list[Money] = []
-    after_line: list[Money] = []
-    ldisc: list[Money] = []
+    gross: list[Decimal] = []
+    after_line: list[Decimal] = []
     for ln in order.lines:
         q = ln.quantity
-        g = ln.unit_price * q if q > 0 else zero
+        g = ln.unit_price.amount * q if q > 0 else quantum
         left = g
         for d in line_disc.get(ln.line_id, ()):
-            amt = _discount_amount(d, left, rnd_name)
+            amt = _discount_amount(d, exact(left, cur), rnd_name)
             discount_amounts.append((d.id, amt))
-            left = left - amt
+            left -= amt.amount
         gross.append(g)
         after_line.append(left)
-        ldisc.append(g - left)
 
-    base = zero
-    for a in after_line:
-        base = base + a
+    base = exact(sum(after_line, quantum), cur)
     order_total_disc = zero
     for d in order_disc:
         amt = _discount_amount(d, base - order_total_disc, rnd_name)
         discount_amounts.append((d.id, amt))
         order_total_disc = order_total_disc + amt
     if order_total_disc.is_zero:
-        shares = [zero] * len(after_line)
+        shares = [quantum] * len(after_line)
     else:
-        shares = order_total_disc.allocate([a.amount for a in after_line])
+        shares = [m.amount for m in order_total_disc.allocate(after_line)]
 
     prices: list[LinePrice] = []
-    sub = disc = tax_sum = total_sum = merch = zero
-    for ln, g, left, ld, share in zip(order.lines, gross, after_line, ldisc, shares):
+    sub = disc = tax_sum = total_sum = merch = quantum
+    one_plus = 1 + rate
+    for ln, g, left, share in zip(order.lines, gross, after_line, shares):
         net = left - share
-        cat_rate = Decimal(0) if ln.tax_category == "exempt" else rate
-        t = _tax(net, cat_rate, inclusive, rnd_name)
+        if ln.tax_category == "exempt" or not rate:
+            t = quantum
+        else:
+            t = (net * rate / one_plus if inclusive else net * rate).quantize(quantum, rounding=mode)
         tot = net if inclusive else net + t
-        prices.append(LinePrice(ln.line_id, max(ln.quantity, 0), g, ld, share, net, t, tot))
-        sub = sub + g
-        disc = disc + ld + share
-        tax_sum = tax_sum + t
-        total_sum = total_sum + tot
-        merch = merch + net
+        prices.append(LinePrice(ln.line_id, max(ln.quantity, 0), exact(g, cur), exact(g - left, cur),
+                                exact(share, cur), exact(net, cur), exact(t, cur), exact(tot, cur)))
+        sub += g
+        disc += g - net
+        tax_sum += t
+        total_sum += tot
+        merch += net
+    sub, disc, tax_sum, total_sum, merch = (exact(x, cur) for x in (sub, disc, tax_sum, total_sum, merch))
 
     shipping = zero
     live = any(ln.quantity > 0 for ln in order.lines)
