@@ -105,14 +105,118 @@ def _stage_words(ln: Line) -> str:
     return f"{ln.picked} already picked"
 
 
+# -- stage guards: one per rule of DOMAIN §3, shared by apply() and by what the screens show ------------
+
+
+def guard_add_line(w: Working) -> None:
+    if w.anything("packed", "dispatched", "ready", "delivered"):
+        raise Refused("add_line.order_packed",
+                      f"order {w.order.ref} is already packed; new items must go on a new order")
+
+
+def guard_remove(w: Working, ln: Line) -> None:
+    if ln.progressed:
+        raise Refused("remove_line.picked",
+                      f"line {ln.line_id} is being picked; it cannot be removed with {_stage_words(ln)}",
+                      ln.line_id)
+    if sum(1 for other in w.lines if other.quantity > 0) == 1:
+        raise Refused("remove_line.last_line",
+                      f"line {ln.line_id} is the last item on the order; cancel the order instead", ln.line_id)
+
+
+def guard_replace(ln: Line) -> None:
+    if ln.progressed:
+        raise Refused("replace.picked",
+                      f"line {ln.line_id} is being picked; its product cannot change with {_stage_words(ln)}",
+                      ln.line_id)
+
+
+def guard_minor_address(w: Working) -> None:
+    if w.anything("dispatched", "ready", "delivered"):
+        raise Refused("address.dispatched", "the parcel has left the warehouse; its address can no longer change")
+
+
+def guard_major_address(w: Working) -> None:
+    if w.anything("picked", "packed", "dispatched", "ready", "delivered"):
+        raise Refused("address.major_picked",
+                      "the order is already being picked; only the name, street line and phone can "
+                      "change now, not the postcode, city, state or country")
+
+
+def guard_shipping(w: Working) -> None:
+    if w.anything("dispatched", "ready", "delivered"):
+        raise Refused("shipping.dispatched",
+                      "the parcel has left the warehouse; its shipping method can no longer change")
+
+
+def guard_pickup(w: Working) -> None:
+    if w.anything("dispatched", "ready", "delivered"):
+        raise Refused("pickup.dispatched", "the parcel is on its way to the store; the store can no longer change")
+
+
+def guard_switch(w: Working) -> None:
+    if w.anything("picked", "packed", "dispatched", "ready", "delivered"):
+        raise Refused("switch.picked",
+                      "the order is already being picked; delivery and collection can no longer be switched")
+
+
+def guard_cancel(w: Working) -> None:
+    if w.anything("dispatched", "ready", "delivered"):
+        raise Refused("cancel.dispatched", f"order {w.order.ref} has items on their way; cancel what is left "
+                      "line by line, or start a return when they arrive")
+
+
+def _why(check: Callable[[], None]) -> str | None:
+    try:
+        check()
+    except Refused as r:
+        return r.message
+    return None
+
+
+def order_locks(order: Order) -> dict[str, str | None]:
+    """For each order-level amendment, None when the order's stage allows it, else the rule's sentence.
+
+    (Whether a particular value is allowed — a sku, an address — is still for plan() to say.)
+    """
+    w = Working.of(order)
+    home = isinstance(order.fulfilment, HomeDelivery)
+    not_home = f"order {order.ref} is click & collect"
+    not_collect = f"order {order.ref} is home delivery"
+    return {
+        "add_line": _why(lambda: guard_add_line(w)),
+        "address_minor": _why(lambda: guard_minor_address(w)) if home else not_home,
+        "address_major": _why(lambda: guard_major_address(w)) if home else not_home,
+        "shipping_method": _why(lambda: guard_shipping(w)) if home else not_home,
+        "pickup_location": _why(lambda: guard_pickup(w)) if not home else not_collect,
+        "switch_fulfilment": _why(lambda: guard_switch(w)),
+        "cancel_order": _why(lambda: guard_cancel(w)),
+    }
+
+
+def line_locks(order: Order, line_id: int) -> dict[str, str | None]:
+    """For one line: None where its stage allows the amendment, else the rule's sentence; and
+    ``min_quantity``, the lowest quantity it may go to (as text)."""
+    w = Working.of(order)
+    ln = order.line(line_id)
+    if ln is None or ln.quantity <= 0:
+        gone = f"line {line_id} is cancelled"
+        return {"quantity": gone, "remove": gone, "replace": gone, "min_quantity": None}
+    low = max(1, ln.progressed)
+    return {
+        "quantity": None,
+        "remove": _why(lambda: guard_remove(w, ln)),
+        "replace": _why(lambda: guard_replace(ln)),
+        "min_quantity": str(low),
+    }
+
+
 # -- one function per amendment ------------------------------------------------------------------------
 
 
 def _add_line(w: Working, c: AddLine, ctx: PlanContext) -> None:
     _quantity(ctx, c.quantity)
-    if w.anything("packed", "dispatched", "ready", "delivered"):
-        raise Refused("add_line.order_packed",
-                      f"order {w.order.ref} is already packed; new items must go on a new order")
+    guard_add_line(w)
     v = _variant(ctx, c.sku, w.order.currency, c.quantity)
     new_id = max((ln.line_id for ln in w.lines), default=0) + 1
     w.lines.append(Line(
@@ -151,22 +255,14 @@ def _change_quantity(w: Working, c: ChangeQuantity, ctx: PlanContext) -> None:
 
 def _remove_line(w: Working, c: RemoveLine, ctx: PlanContext) -> None:
     i, ln = w.live(c.line_id)
-    if ln.progressed:
-        raise Refused("remove_line.picked",
-                      f"line {c.line_id} is being picked; it cannot be removed with {_stage_words(ln)}", c.line_id)
-    if sum(1 for other in w.lines if other.quantity > 0) == 1:
-        raise Refused("remove_line.last_line",
-                      f"line {c.line_id} is the last item on the order; cancel the order instead", c.line_id)
+    guard_remove(w, ln)
     w.lines[i] = ln.model_copy(update={"cancelled": ln.ordered, "allocated": 0, "backordered": 0})
     w.changes.append(f"Removed line {c.line_id}: {ln.quantity} × {ln.description}")
 
 
 def _replace(w: Working, c: ReplaceProduct, ctx: PlanContext) -> None:
     i, ln = w.live(c.line_id)
-    if ln.progressed:
-        raise Refused("replace.picked",
-                      f"line {c.line_id} is being picked; its product cannot change with {_stage_words(ln)}",
-                      c.line_id)
+    guard_replace(ln)
     if c.sku == ln.sku:
         raise Refused("replace.same_sku", f"line {c.line_id} already is {ln.description}", c.line_id)
     v = _variant(ctx, c.sku, w.order.currency, ln.quantity, c.line_id)
@@ -201,14 +297,11 @@ def _change_address(w: Working, c: ChangeAddress, ctx: PlanContext) -> None:
     if major:
         if ctx.policy.tax_for(c.address.country, c.address.region, c.address.city) is None:
             raise Refused("address.no_tax_jurisdiction", f"no tax rate is set up for {c.address.one_line()}")
-        if w.anything("picked", "packed", "dispatched", "ready", "delivered"):
-            raise Refused("address.major_picked",
-                          "the order is already being picked; only the name, street line and phone can "
-                          "change now, not the postcode, city, state or country")
+        guard_major_address(w)
         # A new destination is re-sourced: allocations are released for the warehouse to redo.
         w.lines = [ln.model_copy(update={"allocated": 0}) if ln.allocated else ln for ln in w.lines]
-    elif w.anything("dispatched", "ready", "delivered"):
-        raise Refused("address.dispatched", "the parcel has left the warehouse; its address can no longer change")
+    else:
+        guard_minor_address(w)
     w.fulfilment = f.model_copy(update={"address": c.address})
     w.changes.append(f"Delivery address ({'major' if major else 'minor'} change): "
                      f"{f.address.one_line()} → {c.address.name}, {c.address.one_line()}")
@@ -223,8 +316,7 @@ def _change_method(w: Working, c: ChangeShippingMethod, ctx: PlanContext) -> Non
         raise Refused("shipping.unknown_method", f"{c.method!r} is not a shipping method offered in {w.order.market}")
     if c.method == f.shipping_method:
         raise Refused("shipping.unchanged", f"the order already ships {m.name}")
-    if w.anything("dispatched", "ready", "delivered"):
-        raise Refused("shipping.dispatched", "the parcel has left the warehouse; its shipping method can no longer change")
+    guard_shipping(w)
     old = ctx.policy.shipping_method(f.shipping_method)
     w.fulfilment = f.model_copy(update={"shipping_method": c.method})
     w.changes.append(f"Shipping method: {old.name if old else f.shipping_method} → {m.name}")
@@ -247,8 +339,7 @@ def _change_pickup(w: Working, c: ChangePickupLocation, ctx: PlanContext) -> Non
     loc = _location(w, ctx, c.location_id)
     if c.location_id == f.location_id:
         raise Refused("pickup.unchanged", f"the order is already to be collected at {loc.name}")
-    if w.anything("dispatched", "ready", "delivered"):
-        raise Refused("pickup.dispatched", "the parcel is on its way to the store; the store can no longer change")
+    guard_pickup(w)
     old = ctx.locations.get(f.location_id)
     w.fulfilment = ClickAndCollect(location_id=c.location_id)
     w.changes.append(f"Pickup store: {old.name if old else f.location_id} → {loc.name}")
@@ -258,8 +349,7 @@ def _switch(w: Working, c: SwitchFulfilment, ctx: PlanContext) -> None:
     new = c.fulfilment
     if new.kind == w.fulfilment.kind:
         raise Refused("switch.same_kind", f"order {w.order.ref} already is {new.kind.replace('_', ' ').lower()}")
-    if w.anything("picked", "packed", "dispatched", "ready", "delivered"):
-        raise Refused("switch.picked", "the order is already being picked; delivery and collection can no longer be switched")
+    guard_switch(w)
     if isinstance(new, HomeDelivery):
         problems = address_problems(new.address)
         if problems:
@@ -282,9 +372,7 @@ def _switch(w: Working, c: SwitchFulfilment, ctx: PlanContext) -> None:
 
 
 def _cancel(w: Working, c: CancelOrder, ctx: PlanContext) -> None:
-    if w.anything("dispatched", "ready", "delivered"):
-        raise Refused("cancel.dispatched", f"order {w.order.ref} has items on their way; cancel what is left "
-                      "line by line, or start a return when they arrive")
+    guard_cancel(w)
     # Picked stock goes back to the shelf: the fulfilment buckets empty with the cancellation.
     w.lines = [ln.model_copy(update={"cancelled": ln.ordered, "allocated": 0, "picked": 0, "packed": 0,
                                      "backordered": 0, "backorder_expected": None}) for ln in w.lines]

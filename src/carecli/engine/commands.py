@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter
 
 from .model import Address, ClickAndCollect, Fulfilment, HomeDelivery
 from .money import Money
@@ -23,23 +23,23 @@ class _Cmd(BaseModel):
 class AddLine(_Cmd):
     kind: Literal["add_line"] = "add_line"
     sku: str
-    quantity: int
+    quantity: StrictInt
 
 
 class ChangeQuantity(_Cmd):
     kind: Literal["change_quantity"] = "change_quantity"
-    line_id: int
-    quantity: int
+    line_id: StrictInt
+    quantity: StrictInt
 
 
 class RemoveLine(_Cmd):
     kind: Literal["remove_line"] = "remove_line"
-    line_id: int
+    line_id: StrictInt
 
 
 class ReplaceProduct(_Cmd):
     kind: Literal["replace_product"] = "replace_product"
-    line_id: int
+    line_id: StrictInt
     sku: str
 
 

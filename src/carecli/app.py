@@ -1,0 +1,128 @@
+"""The Textual app: wires settings, backend, role and theme, and turns backend errors into messages.
+
+No business rules live here: the screens ask the backend (through the contract) and the engine
+(for previews). Every backend call runs in a thread worker via :meth:`CareApp.call_backend`, so the
+UI never waits on the store or the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Callable, Iterable
+
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import get_current_worker
+
+from .backend.contract import Backend, BackendError, ReferenceData
+from .config import Settings
+from .screens.commands import CareCommands
+
+log = logging.getLogger("carecli")
+
+
+class CareApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "carecli"
+    COMMANDS = App.COMMANDS | {CareCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help", tooltip="Keys and what they do on this screen"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave carecli", priority=True),
+        Binding("ctrl+t", "cycle_theme", "Theme", id="theme", show=False,
+                tooltip="Switch to the next theme"),
+    ]
+
+    def __init__(self, backend: Backend, settings: Settings | None = None, *,
+                 warnings: Iterable[str] = (), clock: Callable[[], datetime] | None = None,
+                 extra_themes: Iterable[Any] = ()) -> None:
+        super().__init__()
+        self.backend = backend
+        self.settings = settings or Settings()
+        self.read_only = bool(backend.read_only or self.settings.effective_read_only)
+        self.actor = self.settings.actor
+        self.role = "supervisor" if backend.role == "supervisor" else self.settings.role
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._warnings = list(warnings)
+        self._extra_themes = list(extra_themes)
+        self._reference: ReferenceData | None = None
+
+    # -- start -------------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from .screens.search import SearchScreen
+        from .themes import builtin_themes
+
+        for theme in [*builtin_themes(), *self._extra_themes]:
+            self.register_theme(theme)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        else:
+            self._warnings.append(f"settings: key theme: no theme called {self.settings.theme!r}; "
+                                  f"using carecli-dark (themes: {', '.join(sorted(self.available_themes))})")
+            self.theme = "carecli-dark"
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.sub_title = f"{self.actor} · {self.role}" + (" · READ-ONLY" if self.read_only else "")
+        self.push_screen(SearchScreen())
+        for w in self._warnings:
+            self.notify(w, title="Settings", severity="warning", timeout=12)
+
+    # -- reference data (catalog, stores, policy), read once ------------------------------------------
+    def reference(self) -> ReferenceData:
+        """Reference data; read from the backend on first use (call from a worker)."""
+        if self._reference is None:
+            self._reference = self.backend.reference()
+        return self._reference
+
+    # -- backend calls ------------------------------------------------------------------------------
+    def call_backend(self, fn: Callable[[], Any], on_ok: Callable[[Any], None], *, group: str,
+                     on_error: Callable[[BackendError], None] | None = None) -> None:
+        """Run ``fn`` in a thread worker; hand its result to ``on_ok`` on the UI thread.
+
+        A newer call in the same group cancels the older one, whose result is then dropped. Backend
+        errors go to ``on_error`` (or a titled message); anything else is logged and shown plainly.
+        """
+        def job() -> None:
+            worker = get_current_worker()
+            try:
+                result = fn()
+            except BackendError as e:
+                if not worker.is_cancelled:
+                    self.call_from_thread(on_error or self.show_error, e)
+                return
+            except Exception as e:  # noqa: BLE001 - never a traceback on the agent's screen
+                log.exception("backend call failed")
+                if not worker.is_cancelled:
+                    self.call_from_thread(self.show_unexpected, e)
+                return
+            if not worker.is_cancelled:
+                self.call_from_thread(on_ok, result)
+
+        # Owned by the screen in front: its workers are cancelled when it closes.
+        self.screen.run_worker(job, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def show_error(self, error: BackendError) -> None:
+        self.notify(error.message, title=error.title, severity="error", timeout=10)
+
+    def show_unexpected(self, error: BaseException) -> None:
+        self.notify(f"{type(error).__name__}: {error}. Nothing was changed; try again, and tell your "
+                    "team lead if it keeps happening.", title="Unexpected problem", severity="error",
+                    timeout=12)
+
+    # -- actions -------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_cycle_theme(self) -> None:
+        names = ["carecli-dark", "carecli-light", "carecli-contrast", "ansi-dark", "ansi-light"]
+        names = [n for n in names if n in self.available_themes]
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def copy_ref(self, ref: str) -> None:
+        """Copy an order ref with OSC 52, which reaches the agent's own clipboard over SSH."""
+        self.copy_to_clipboard(ref)
+        self.notify(f"Copied {ref}", timeout=2)

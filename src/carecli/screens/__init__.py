@@ -1,0 +1,1 @@
+"""Screens of the app: search, order (with the amend session), billing account, dialogs, help."""

@@ -1,0 +1,51 @@
+"""Command palette (Ctrl+P): commands for the screen in front.
+
+Everywhere: open an order by ref (type the ref), switch theme. On an order: go to its billing account,
+copy its ref (OSC 52, so it reaches the agent's clipboard over SSH), reload.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from textual.command import Hit, Hits, Provider
+
+_REF = re.compile(r"^(?:ON-)?\d{3,}$", re.IGNORECASE)
+
+
+class CareCommands(Provider):
+    def _commands(self) -> list[tuple[str, object, str]]:
+        app = self.app
+        screen = app.screen
+        out: list[tuple[str, object, str]] = []
+        for name in ("carecli-dark", "carecli-light", "carecli-contrast", "ansi-dark", "ansi-light"):
+            out.append((f"Theme: {name}", partial(setattr, app, "theme", name), "Switch the colour theme"))
+        ref = getattr(screen, "ref", None)
+        if ref:
+            out.append((f"Copy order ref {ref}", partial(app.copy_ref, ref), "Copy to your clipboard (OSC 52)"))
+            if hasattr(screen, "action_account"):
+                out.append((f"Billing account of {ref}", screen.action_account, "Open the customer's account"))
+            if hasattr(screen, "action_reload"):
+                out.append((f"Reload {ref}", screen.action_reload, "Read the order again"))
+        return out
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        q = query.strip().upper()
+        if _REF.match(q):
+            ref = q if q.startswith("ON-") else f"ON-{q}"
+            yield Hit(100, f"Open order {ref}", partial(self._open, ref), help="Open the order by its ref")
+        for label, callback, help_text in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), callback, help=help_text)  # type: ignore[arg-type]
+
+    async def discover(self) -> Hits:
+        for label, callback, help_text in self._commands():
+            yield Hit(1, label, callback, help=help_text)  # type: ignore[arg-type]
+
+    def _open(self, ref: str) -> None:
+        from .order import OrderScreen
+
+        self.app.push_screen(OrderScreen(ref))

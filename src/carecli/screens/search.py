@@ -1,0 +1,178 @@
+"""Order search: the first screen. Search as you type; results paged in a table; Enter opens.
+
+The typed character never waits for a query: each keystroke only (re)starts a short debounce timer,
+the query runs in a thread worker, and a newer query cancels the older one's result.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Label, Select
+
+from ..backend.contract import SearchPage
+from ..engine.model import Stage
+from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.money import money_text
+from ..widgets.safe import text
+
+STAGES = [s.value for s in Stage]
+KIND_WORDS = {"ref": "order ref", "email": "email", "phone": "phone", "postcode": "postcode",
+              "sku": "sku", "name": "customer name", "recent": "most recent"}
+
+
+class SearchScreen(Screen[None]):
+    AUTO_FOCUS = "#query"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="search.focus", tooltip="Type to search orders"),
+        Binding("f3", "focus_stage", "Stage", id="search.stage", tooltip="Filter by stage"),
+        Binding("pagedown,ctrl+n", "next_page", "Next page", id="search.next", tooltip="Next page of results"),
+        Binding("pageup,ctrl+p", "prev_page", "Prev page", id="search.prev", show=False,
+                tooltip="Previous page of results"),
+        Binding("f4", "account", "Account", id="search.account",
+                tooltip="Billing account of the highlighted order"),
+        Binding("ctrl+y", "copy_ref", "Copy ref", id="search.copy", show=False,
+                tooltip="Copy the highlighted order ref (works over SSH)"),
+        Binding("j", "cursor_down", "Down", show=False, id="search.j", tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", show=False, id="search.k", tooltip="Previous row"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._offset = 0
+        self._page: SearchPage | None = None
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="search-bar"):
+            yield Label(text("Orders", "bold"), id="screen-title")
+            yield Input(placeholder="ref, name, email, phone, postcode or sku", id="query")
+            yield Select([(s.replace("_", " ").title(), s) for s in STAGES], prompt="Any stage",
+                         id="stage", allow_blank=True)
+            if self.app.read_only:
+                yield read_only_badge()
+        table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Label("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        table.add_column("Ref", key="ref", width=10)
+        table.add_column("Placed", key="placed", width=16)
+        table.add_column("Customer", key="customer", width=22)
+        table.add_column("Stage", key="stage", width=20)
+        table.add_column("Total", key="total", width=13)
+        table.add_column("Items", key="items", width=5)
+        self._run()
+
+    # -- searching ----------------------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "query":
+            return
+        self._offset = 0
+        if self._debounce is not None:
+            self._debounce.stop()
+        delay = self.app.settings.ui.search_debounce_ms / 1000  # float-ok: seconds for a timer
+        self._debounce = self.set_timer(delay, self._run) if delay else None
+        if not delay:
+            self._run()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._offset = 0
+        self._run()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        table = self.query_one("#results", DataTable)
+        if table.row_count:
+            if table.row_count == 1:
+                self._open(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+            else:
+                table.focus()
+
+    def _run(self) -> None:
+        query = self.query_one("#query", Input).value
+        stage_value = self.query_one("#stage", Select).value
+        stage = stage_value if isinstance(stage_value, str) else None
+        limit, offset = self.app.settings.ui.page_size, self._offset
+        backend = self.app.backend
+        self.app.call_backend(lambda: backend.search_orders(query, stage=stage, limit=limit, offset=offset),
+                              self._show, group="search")
+
+    def _show(self, page: SearchPage) -> None:
+        self._page = page
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for s in page.items:
+            table.add_row(
+                text(s.ref, "bold"), text(s.placed_at.strftime("%Y-%m-%d %H:%M")), text(s.customer_name),
+                stage_text(s.stage), money_text(s.total), text(str(s.items), justify="right"), key=s.ref,
+            )
+        n = len(page.items)
+        how = ", ".join(KIND_WORDS.get(k, k) for k in page.kinds) or "most recent"
+        if n == 0:
+            msg = "No orders match. Try a ref (ON-100001), a surname, an email, a phone or a postcode."
+        else:
+            first = page.offset + 1
+            more = " · PgDn for more" if page.has_more else ""
+            back = " · PgUp back" if page.offset else ""
+            msg = f"{first}–{page.offset + n} · by {how}{more}{back} · Enter opens"
+        self.query_one("#status", Label).update(text(msg, "dim"))
+
+    # -- actions ------------------------------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._open(str(event.row_key.value))
+
+    def _open(self, ref: str) -> None:
+        from .order import OrderScreen
+
+        self.app.push_screen(OrderScreen(ref))
+
+    def _highlighted_ref(self) -> str | None:
+        table = self.query_one("#results", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_focus_stage(self) -> None:
+        self.query_one("#stage", Select).focus()
+
+    def action_next_page(self) -> None:
+        if self._page and self._page.has_more:
+            self._offset += self.app.settings.ui.page_size
+            self._run()
+
+    def action_prev_page(self) -> None:
+        if self._offset:
+            self._offset = max(0, self._offset - self.app.settings.ui.page_size)
+            self._run()
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#results", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#results", DataTable).action_cursor_up()
+
+    def action_account(self) -> None:
+        ref = self._highlighted_ref()
+        if ref:
+            from .account import open_account_for_order
+
+            open_account_for_order(self.app, ref)
+
+    def action_copy_ref(self) -> None:
+        ref = self._highlighted_ref()
+        if ref:
+            self.app.copy_ref(ref)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # j/k move the table only while it has focus; in the search box they are letters.
+        if action in ("cursor_down", "cursor_up"):
+            return isinstance(self.focused, DataTable)
+        return True

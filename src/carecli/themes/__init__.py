@@ -1,0 +1,60 @@
+"""Themes shipped with carecli (TOML files beside this module), plus Textual's own.
+
+``carecli-dark`` (default), ``carecli-light`` and ``carecli-contrast`` are ours. For 16- and
+256-colour terminals on support hosts use Textual's ``ansi-dark`` or ``ansi-light``, which draw with
+the terminal's own palette.
+
+A malformed theme file is skipped with a warning naming the file and the key; the app still opens.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from textual.theme import Theme
+
+_KEYS = {"name", "dark", "primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+         "success", "warning", "error", "boost", "luminosity_spread", "text_alpha", "variables"}
+
+
+def parse_theme(text: str, source: str) -> Theme:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"theme file {source}: not valid TOML: {e}") from None
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise ValueError(f"theme file {source}: key {sorted(unknown)[0]}: not a theme setting")
+    if not isinstance(data.get("name"), str) or not isinstance(data.get("primary"), str):
+        raise ValueError(f"theme file {source}: keys name and primary are required, as quoted strings")
+    try:
+        from textual.color import Color
+
+        for key in ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
+                    "success", "warning", "error"):
+            if key in data:
+                Color.parse(data[key])
+    except Exception as e:  # noqa: BLE001 - Color raises its own error types
+        raise ValueError(f"theme file {source}: key {key}: {e}") from None
+    return Theme(**data)
+
+
+def builtin_themes() -> list[Theme]:
+    out = []
+    for entry in sorted(resources.files(__package__).iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".toml"):
+            out.append(parse_theme(entry.read_text("utf-8"), entry.name))
+    return out
+
+
+def user_themes(paths: Iterable[Path]) -> tuple[list[Theme], list[str]]:
+    themes, warnings = [], []
+    for p in paths:
+        try:
+            themes.append(parse_theme(p.read_text("utf-8"), str(p)))
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            warnings.append(str(e))
+    return themes, warnings

@@ -1,0 +1,106 @@
+"""The money waterfall: what the order costs before → after a change, and what money moves.
+
+Built as Rich renderables from an engine ``Plan`` (or from current totals alone); every cell is a
+``Text``, so nothing from the data can be read as markup.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..engine.model import BillingAccount, CreditMemo, Document, Invoice, Order, Payment, Refund, StoreCredit
+from ..engine.money import Money
+from ..engine.plan import Plan
+from ..engine.pricing import Totals
+from ..engine.settlement import ledger_sums
+from .money import delta_text, money_text
+from .safe import text
+
+
+def _rows(t: Totals) -> list[tuple[str, Money]]:
+    inclusive = t.tax_mode == "INCLUSIVE"
+    return [
+        ("Items", t.subtotal),
+        ("Discounts", -t.discounts),
+        ("Shipping", t.shipping),
+        ("Tax (included)" if inclusive else "Tax", t.tax),
+        ("Total", t.grand_total),
+    ]
+
+
+def paid(order: Order) -> Money:
+    s = ledger_sums(order.documents, order.currency)
+    return s.captured - s.refunded
+
+
+def totals_table(t: Totals, order: Order) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
+    table.add_column("what", style="dim")
+    table.add_column("amount", justify="right")
+    for label, m in _rows(t):
+        table.add_row(Text(label), money_text(m, "bold" if label == "Total" else ""))
+    table.add_row(Text("Paid"), money_text(paid(order)))
+    table.add_row(Text(f"Tax at {t.jurisdiction}", "dim"), Text(f"{t.rate * 100:.3f}".rstrip("0").rstrip(".") + " %",
+                                                                  "dim", justify="right"))
+    return table
+
+
+def waterfall_table(p: Plan) -> Table:
+    table = Table(box=None, padding=(0, 1), expand=False, header_style="bold")
+    table.add_column("")
+    table.add_column("Before", justify="right")
+    table.add_column("After", justify="right")
+    table.add_column("Change", justify="right")
+    before, after = p.totals_before, p.totals_after
+    assert before is not None and after is not None
+    for (label, b), (_, a) in zip(_rows(before), _rows(after)):
+        style = "bold" if label == "Total" else ""
+        table.add_row(Text(label, style), money_text(b, style), money_text(a, style), delta_text(a - b))
+    pb = paid(p.order_before)
+    pa = paid(p.order_after) if p.order_after else pb
+    table.add_row(Text("Paid"), money_text(pb), money_text(pa), delta_text(pa - pb, credit_is_good=True))
+    return table
+
+
+def document_lines(docs: Sequence[Document], account: BillingAccount) -> list[Text]:
+    labels = {pm.id: pm.label() for pm in account.payment_methods}
+    out: list[Text] = []
+    for d in docs:
+        if isinstance(d, CreditMemo):
+            out.append(text(f"Credit memo {d.id} ({d.type.lower()}) for {d.total}", "bold green"))
+            for it in d.items:
+                out.append(text(f"    {it.description}: {it.amount}", "dim"))
+        elif isinstance(d, Invoice):
+            out.append(text(f"Supplementary invoice {d.id} for {d.total}", "bold yellow"))
+            for it in d.items:
+                out.append(text(f"    {it.description}: {it.amount}", "dim"))
+        elif isinstance(d, Payment):
+            out.append(text(f"Charge {d.amount} to {labels.get(d.payment_method_id, d.payment_method_id)}",
+                            "yellow"))
+        elif isinstance(d, Refund):
+            out.append(text(f"Refund {d.amount} to {labels.get(d.payment_method_id, d.payment_method_id)}", "green"))
+        elif isinstance(d, StoreCredit):
+            out.append(text(f"Store credit {d.amount}", "green"))
+    return out
+
+
+def preview(p: Plan, account: BillingAccount) -> RenderableType:
+    """The whole preview: waterfall, documents, and the message the customer will receive."""
+    parts: list[RenderableType] = [waterfall_table(p), Text("")]
+    docs = document_lines(p.documents, account)
+    if docs:
+        parts.append(Text("Money that moves", "bold underline"))
+        parts.extend(docs)
+    else:
+        parts.append(Text("No money moves: the total is unchanged (the audit record says so).", "dim"))
+    parts.append(Text(""))
+    for n in p.notifications[:2]:
+        parts.append(text(f"The customer will receive ({n.channel} to {n.to}): {n.subject}", "bold underline"))
+        parts.append(text(n.body, one_line=False))
+    if not p.notifications:
+        parts.append(Text("The customer has no notification channel on file.", "dim"))
+    return Group(*parts)
