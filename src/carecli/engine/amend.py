@@ -41,6 +41,7 @@ class Working:
     changes: list[str] = field(default_factory=list)
     cancelled: bool = False
     kinds: set[str] = field(default_factory=set)
+    demand: dict[str, int] = field(default_factory=dict)  # units of each sku this session takes from stock
 
     @classmethod
     def of(cls, order: Order) -> "Working":
@@ -73,18 +74,24 @@ class Working:
         })
 
 
-def _variant(ctx: PlanContext, sku: str, currency: str, quantity: int, line_id: int | None = None) -> Variant:
+def _variant(w: "Working", ctx: PlanContext, sku: str, quantity: int, line_id: int | None = None, *,
+             more: bool = False) -> Variant:
+    """A sellable, priced variant with stock for ``quantity`` more units (counting what this session
+    already took), or backorderable."""
     v = ctx.catalog.get(sku)
     if v is None:
         raise Refused("sku.unknown", f"{sku!r} is not a product in the catalog", line_id)
     if not v.sellable:
         raise Refused("sku.not_sellable", f"{v.description} ({sku}) is no longer sold", line_id)
-    if currency not in v.prices:
-        raise Refused("sku.no_price", f"{v.description} ({sku}) has no price in {currency}", line_id)
-    if v.available < quantity and not v.backorderable:
+    if w.order.currency not in v.prices:
+        raise Refused("sku.no_price", f"{v.description} ({sku}) has no price in {w.order.currency}", line_id)
+    left = v.available - w.demand.get(sku, 0)
+    if left < quantity and not v.backorderable:
         raise Refused("sku.out_of_stock",
-                      f"only {v.available} of {v.description} ({sku}) in stock, and it cannot be backordered",
+                      f"only {max(left, 0)}{' more' if more else ''} of {v.description} ({sku}) in stock, "
+                      "and it cannot be backordered",
                       line_id)
+    w.demand[sku] = w.demand.get(sku, 0) + quantity
     return v
 
 
@@ -96,13 +103,24 @@ def _quantity(ctx: PlanContext, q: int, line_id: int | None = None) -> None:
 
 
 def _stage_words(ln: Line) -> str:
-    if ln.delivered:
-        return f"{ln.delivered} delivered"
-    if ln.dispatched:
-        return f"{ln.dispatched} dispatched"
-    if ln.packed:
-        return f"{ln.packed} packed"
-    return f"{ln.picked} already picked"
+    """What of the line is in progress, as the warehouse counts it: "1 already picked", or
+    "2 picked, 1 dispatched" — each bucket with its own count, never overstated."""
+    parts = [(n, word) for n, word in ((ln.picked, "picked"), (ln.packed, "packed"),
+                                       (ln.dispatched, "dispatched"), (ln.ready, "at the store"),
+                                       (ln.delivered, "delivered")) if n]
+    if not parts:
+        return "nothing picked"
+    if len(parts) == 1:
+        n, word = parts[0]
+        return f"{n} already {word}"
+    # Nested buckets: name the most advanced distinct counts ("3 picked, 1 dispatched").
+    shown: list[str] = []
+    for n, word in parts:
+        if shown and shown[-1].split(" ", 1)[0] == str(n):
+            shown[-1] = f"{n} {word}"
+        else:
+            shown.append(f"{n} {word}")
+    return ", ".join(shown)
 
 
 # -- stage guards: one per rule of DOMAIN §3, shared by apply() and by what the screens show ------------
@@ -217,7 +235,7 @@ def line_locks(order: Order, line_id: int) -> dict[str, str | None]:
 def _add_line(w: Working, c: AddLine, ctx: PlanContext) -> None:
     _quantity(ctx, c.quantity)
     guard_add_line(w)
-    v = _variant(ctx, c.sku, w.order.currency, c.quantity)
+    v = _variant(w, ctx, c.sku, c.quantity)
     new_id = max((ln.line_id for ln in w.lines), default=0) + 1
     w.lines.append(Line(
         line_id=new_id, sku=v.sku, description=v.description, unit_price=v.prices[w.order.currency],
@@ -228,22 +246,17 @@ def _add_line(w: Working, c: AddLine, ctx: PlanContext) -> None:
 
 def _change_quantity(w: Working, c: ChangeQuantity, ctx: PlanContext) -> None:
     i, ln = w.live(c.line_id)
-    _quantity(ctx, c.quantity, c.line_id)
     q = ln.quantity
+    if ln.progressed and isinstance(c.quantity, int) and not isinstance(c.quantity, bool) and c.quantity < ln.progressed:
+        words = _stage_words(ln)
+        floor = f"the {words}" if "," not in words else f"{ln.progressed} ({words})"
+        raise Refused("quantity.below_progress",
+                      f"line {c.line_id} is being fulfilled; its quantity cannot go below {floor}", c.line_id)
+    _quantity(ctx, c.quantity, c.line_id)
     if c.quantity == q:
         raise Refused("quantity.unchanged", f"line {c.line_id} already has quantity {q}", c.line_id)
-    if c.quantity < ln.progressed:
-        raise Refused("quantity.below_progress",
-                      f"line {c.line_id} is being fulfilled; its quantity cannot go below the "
-                      f"{ln.progressed} {_stage_words(ln).split(' ', 1)[1]}", c.line_id)
     if c.quantity > q:
-        v = ctx.catalog.get(ln.sku)
-        if v is None:
-            raise Refused("sku.unknown", f"{ln.description} ({ln.sku}) is no longer in the catalog", c.line_id)
-        if v.available < c.quantity - q and not v.backorderable:
-            raise Refused("sku.out_of_stock",
-                          f"only {v.available} more of {ln.description} in stock, and it cannot be backordered",
-                          c.line_id)
+        _variant(w, ctx, ln.sku, c.quantity - q, c.line_id, more=True)
         w.lines[i] = ln.model_copy(update={"ordered": ln.ordered + (c.quantity - q)})
     else:
         w.lines[i] = ln.model_copy(update={
@@ -265,7 +278,7 @@ def _replace(w: Working, c: ReplaceProduct, ctx: PlanContext) -> None:
     guard_replace(ln)
     if c.sku == ln.sku:
         raise Refused("replace.same_sku", f"line {c.line_id} already is {ln.description}", c.line_id)
-    v = _variant(ctx, c.sku, w.order.currency, ln.quantity, c.line_id)
+    v = _variant(w, ctx, c.sku, ln.quantity, c.line_id)
     price = v.prices[w.order.currency]
     w.lines[i] = ln.model_copy(update={
         "sku": v.sku, "description": v.description, "unit_price": price, "tax_category": v.tax_category,
@@ -433,18 +446,21 @@ def apply(w: Working, index: int, cmd: Amendment, ctx: PlanContext) -> Violation
     fn = _APPLY.get(type(cmd))
     if fn is None:
         return Violation("input.invalid", f"{type(cmd).__name__} is not an amendment", None, index)
-    snapshot = (list(w.lines), w.fulfilment, list(w.discounts), len(w.credits), len(w.changes))
+    snapshot = (list(w.lines), w.fulfilment, list(w.discounts), len(w.credits), len(w.changes), dict(w.demand))
     try:
         fn(w, cmd, ctx)
         w.kinds.add(cmd.kind)
         return None
     except Refused as r:
         refusal = Violation(r.rule, r.message, r.line_id, index)
-    except (ValueError, TypeError, ArithmeticError) as e:  # malformed values inside a well-typed command
-        refusal = Violation("input.invalid", f"amendment {index + 1} is malformed: {e}", None, index)
+    except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError):
+        # malformed values inside a command that skipped validation (model_construct, a bad client)
+        refusal = Violation("input.invalid", f"amendment {index + 1} ({getattr(cmd, 'kind', 'unknown')}) has "
+                            "values that are not valid; it was not applied", None, index)
     w.lines, w.fulfilment, w.discounts = snapshot[0], snapshot[1], snapshot[2]
     del w.credits[snapshot[3]:]
     del w.changes[snapshot[4]:]
+    w.demand = snapshot[5]
     return refusal
 
 

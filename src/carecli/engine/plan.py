@@ -21,7 +21,7 @@ from .money import Money
 from .notifications import Notification, render
 from .pricing import PricingError, Totals, price
 from .rules import Violation, card_expired
-from .settlement import Charge, appeasement_credited, settle
+from .settlement import Charge, appeasement_credited, ledger_sums, settle
 
 __all__ = ["plan", "Plan", "Violation", "Charge"]
 
@@ -51,6 +51,16 @@ def _refused(order: Order, totals: Totals | None, violations: list[Violation], c
     return Plan(order, totals, tuple(violations), None, None, z, (), None, z, (), None, tuple(changes))
 
 
+def reason_kind(amendments: Sequence[Amendment]) -> str:
+    """Which list of policy reason codes a session's reason comes from: cancel, appeasement, amendment."""
+    kinds = {a.kind for a in amendments}
+    if "cancel_order" in kinds:
+        return "cancel"
+    if kinds and kinds <= {"appeasement_credit", "appeasement_discount"}:
+        return "appeasement"
+    return "amendment"
+
+
 def _session_checks(order: Order, amendments: Sequence[Amendment], ctx: PlanContext) -> list[Violation]:
     out: list[Violation] = []
     if ctx.read_only:
@@ -58,10 +68,15 @@ def _session_checks(order: Order, amendments: Sequence[Amendment], ctx: PlanCont
     if not amendments:
         out.append(Violation("session.empty", "nothing is staged; stage at least one change"))
     if ctx.purpose == "commit":
+        kind = reason_kind(amendments)
+        reason = ctx.policy.reason(ctx.reason_code) if ctx.reason_code else None
         if not ctx.reason_code:
             out.append(Violation("session.reason_required", "choose a reason code for this change"))
-        elif ctx.policy.reason(ctx.reason_code) is None:
-            out.append(Violation("session.reason_unknown", f"{ctx.reason_code!r} is not a reason code in policy"))
+        elif reason is None or kind not in reason.kinds:
+            codes = ", ".join(r.code for r in ctx.policy.reasons_for(kind))
+            out.append(Violation("session.reason_unknown",
+                                 f"{ctx.reason_code!r} is not a reason code for this kind of change ({kind}); "
+                                 f"use one of: {codes}"))
     if order_stage(order) == Stage.CANCELLED:
         out.append(Violation("order.cancelled", f"order {order.ref} is cancelled; it can no longer be changed"))
     return out
@@ -98,6 +113,16 @@ def plan(order: Order, amendments: Sequence[Amendment], ctx: PlanContext) -> Pla
     s = settle(order, before, after, descriptions=descriptions, cancelled=w.cancelled,
                reason_code=ctx.reason_code, credits=[(c.amount, c.reason_code, c.settle_to) for c in w.credits],
                route=ctx.policy.refunds.route, ids=ctx.ids, now=ctx.now)
+    # An appeasement credit gives back at most what the customer is charged for the order (after this
+    # session's price change); goodwill granted earlier stays with the customer if the order is cancelled.
+    net = ledger_sums((*order.documents, *s.documents), order.currency)
+    if w.credits and (net.invoiced - net.credited).is_negative:
+        owed = ledger_sums(order.documents, order.currency)
+        return _refused(order, before, [Violation(
+            "appeasement.exceeds_paid",
+            f"credits on {order.ref} cannot exceed what the customer is charged for it; at most "
+            f"{(owed.invoiced - owed.credited + (after.grand_total - before.grand_total).min(Money.zero(order.currency))).max(Money.zero(order.currency))} "
+            "can still be credited", None, None)], w.changes)
     if s.charge is not None:
         pv = _payment_violation(order, ctx)
         if pv:
@@ -113,9 +138,9 @@ def plan(order: Order, amendments: Sequence[Amendment], ctx: PlanContext) -> Pla
 
 def _appeasement_limit(order: Order, amendments: Sequence[Amendment], w: Working, before: Totals,
                        after: Totals, ctx: PlanContext) -> Violation | None:
+    # Checked on every session, not only those that appease: a percentage appeasement discount grows
+    # with the order, and must not grow past the limit through a later change either.
     idx = [i for i, a in enumerate(amendments) if isinstance(a, (AppeasementCredit, AppeasementDiscount))]
-    if not idx:
-        return None
     prior = appeasement_credited(order)
     ids_before = {d.id for d in order.discounts if d.appeasement}
     ids_after = {d.id for d in w.discounts if d.appeasement}
@@ -127,7 +152,7 @@ def _appeasement_limit(order: Order, amendments: Sequence[Amendment], w: Working
             "appeasement.limit",
             f"appeasements on {order.ref} would total {granted_after}, over the {ctx.role} limit of {limit} "
             f"({granted_before} already granted, {(limit - granted_before).max(Money.zero(order.currency))} left)",
-            None, idx[-1],
+            None, idx[-1] if idx else len(amendments) - 1,
         )
     return None
 

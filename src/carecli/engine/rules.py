@@ -70,6 +70,7 @@ RULES: dict[str, str] = {
     "appeasement.amount": "an appeasement amount is positive and in the order's currency",
     "appeasement.shape": "an appeasement discount is a percentage (0-100] or an amount, exactly one",
     "appeasement.limit": "cumulative appeasements on an order stay within the role's limit",
+    "appeasement.exceeds_paid": "credits on an order never exceed what the customer is charged for it",
     "payment.no_method": "an extra charge needs a payment method on file",
     "payment.expired": "an extra charge needs a payment method that has not expired",
     "tax.no_jurisdiction": "no tax rate is set up for the destination",

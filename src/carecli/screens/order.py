@@ -413,7 +413,7 @@ class OrderScreen(Screen[None]):
         s = self.session
         if s is None or not s.staged or s.preview is None:
             return
-        reasons = [r for kind in s.reason_kinds for r in s.reference.policy.reasons_for(kind)]
+        reasons = list(s.reference.policy.reasons_for(s.reason_kind))
         self.app.push_screen(self._dialogs().CommitDialog(reasons, list(s.preview.changes), s.preview.delta),
                              self._commit_with)
 
@@ -472,7 +472,7 @@ class OrderScreen(Screen[None]):
         if self.session:
             from .account import AccountScreen
 
-            self.app.push_screen(AccountScreen(self.session.view.account.id))
+            self.app.push_screen(AccountScreen(self.session.view.account.id, order_ref=self.ref))
 
     def action_copy_ref(self) -> None:
         self.app.copy_ref(self.ref)

@@ -15,7 +15,7 @@ from ..backend.contract import CommitRequest, OrderView, ReferenceData
 from ..engine.audit import canonical_json
 from ..engine.commands import Amendment
 from ..engine.context import PlanContext
-from ..engine.plan import Plan, plan
+from ..engine.plan import Plan, plan, reason_kind
 from ..engine.rules import Violation
 
 
@@ -81,10 +81,6 @@ class AmendSession:
         self.view, self.staged, self.preview, self._key = view, [], None, None
 
     @property
-    def reason_kinds(self) -> list[str]:
-        kinds = {a.kind for a in self.staged}
-        if "cancel_order" in kinds:
-            return ["cancel"]
-        if kinds <= {"appeasement_credit", "appeasement_discount"}:
-            return ["appeasement"]
-        return ["amendment"]
+    def reason_kind(self) -> str:
+        """Which policy reason codes the commit offers (the engine checks the same at commit)."""
+        return reason_kind(self.staged)
