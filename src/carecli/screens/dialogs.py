@@ -54,7 +54,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # What an agent may type or paste into a free-text field: no control, escape or bidi characters. An
 # ``Input`` shows its value as it is, so a pasted ESC sequence would otherwise reach the terminal.
-PRINTABLE = r"[^\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]*"
+PRINTABLE = safe.INPUT_RESTRICT
 
 
 # --------------------------------------------------------------------------------------------------

@@ -382,7 +382,9 @@ class OrderScreen(Screen[None]):
     def action_appease(self) -> None:
         if self.session is None:
             return
-        self.app.push_screen(self._dialogs().AppeasementDialog(self.session.view.order, self.session.reference,
+        # The order as staged so far, so "already granted" counts appeasements staged in this session too.
+        working = self.session.preview.order_after if self.session.preview else self.session.view.order
+        self.app.push_screen(self._dialogs().AppeasementDialog(working, self.session.reference,
                                                                  self.session.role), self.stage)
 
     def _order_lock(self, name: str) -> bool:

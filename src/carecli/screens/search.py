@@ -17,7 +17,7 @@ from ..backend.contract import SearchPage
 from ..engine.model import Stage
 from ..widgets.badges import read_only_badge, stage_text
 from ..widgets.money import money_text
-from ..widgets.safe import text
+from ..widgets.safe import INPUT_RESTRICT, text
 
 STAGES = [s.value for s in Stage]
 KIND_WORDS = {"ref": "order ref", "email": "email", "phone": "phone", "postcode": "postcode",
@@ -49,7 +49,8 @@ class SearchScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
             yield Label(text("Orders", "bold"), id="screen-title")
-            yield Input(placeholder="ref, name, email, phone, postcode or sku", id="query")
+            yield Input(placeholder="ref, name, email, phone, postcode or sku", id="query",
+                        restrict=INPUT_RESTRICT, max_length=200)
             yield Select([(s.replace("_", " ").title(), s) for s in STAGES], prompt="Any stage",
                          id="stage", allow_blank=True)
             if self.app.read_only:

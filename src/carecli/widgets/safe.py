@@ -8,6 +8,10 @@ sequences through to the terminal as they are, and parse markup in plain ``str``
 So every piece of untrusted text is shown through :func:`text` (a ``rich.text.Text``, never markup)
 after :func:`clean`, which removes escape sequences and control/bidi characters. ``O'Brien [VIP]``
 stays exactly as typed.
+
+Textual's ``Input`` shows its value raw (escape sequences included), so an Input pre-filled from data
+takes ``clean(value)``, and every free-text Input has ``restrict=INPUT_RESTRICT`` so that nothing
+typed or pasted can carry a control character either.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ _SEQUENCES = re.compile(
 # C0 controls but tab and newline, DEL, C1 controls; bidi embeddings/overrides/isolates and marks;
 # line/paragraph separators; the BOM/zero-width no-break space.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]")
+
+
+# For Input(restrict=...): any run of characters without C0/C1 controls, DEL, bidi controls or separators.
+INPUT_RESTRICT = r"[^\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]*"
 
 
 def clean(value: object, *, one_line: bool = True) -> str:

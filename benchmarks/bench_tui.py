@@ -1,0 +1,102 @@
+"""The app through a real terminal (tmux, 120×40) on a demo store, next to a minimal Textual app.
+
+Measures, each printed next to its floor or target:
+- launch → search screen with its first results, against a minimal Textual app's first paint;
+- idle memory (RSS of the app process) after the first results;
+- typed character echo in the search box (key sent → the character on screen);
+- results refreshed while typing (key sent → the result rows change).
+
+    .venv/bin/python benchmarks/bench_tui.py --store /path/to/1M.db [--runs 5]
+
+Targets (issue 4): launch ≤ 1.5× the minimal app; echo ≤ 5 ms median; refresh ≤ 30 ms median and
+≤ 50 ms p95; idle memory ≤ 60 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tmuxprobe import Tmux, rss_mib  # noqa: E402
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+
+
+def pct(xs: list[float], q: float) -> float:  # float-ok: statistics of timings
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--query", default="whitfield")
+    args = ap.parse_args()
+    env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench",
+           "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
+    tm = Tmux(120, 40)
+    try:
+        floor, launch, mem = [], [], []
+        echo, refresh = [], []
+        for run in range(args.runs + 1):
+            name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py")])
+            t0 = time.perf_counter()
+            tm.wait_for(name, "READY")
+            f = time.perf_counter() - t0
+            tm.kill(name)
+            name = tm.start([str(BIN / "carecli")], env=env)
+            t0 = time.perf_counter()
+            tm.wait_for(name, "Enter opens", timeout=60)
+            t = time.perf_counter() - t0
+            if run:  # the first run warms the page cache
+                floor.append(f)
+                launch.append(t)
+                time.sleep(1.0)
+                mem.append(rss_mib(tm.pid(name)))
+                for ch in args.query:
+                    time.sleep(0.15)
+                    before = tm.screen(name)
+                    rows_before = before.splitlines()[4:10]
+                    k0 = time.perf_counter()
+                    tm.keys(name, ch, literal=True)
+                    tm.wait_change(name, before)
+                    echo.append(time.perf_counter() - k0)
+                    try:
+                        while tm.screen(name).splitlines()[4:10] == rows_before:
+                            if time.perf_counter() - k0 > 2:
+                                raise TimeoutError
+                            time.sleep(0.001)
+                        refresh.append(time.perf_counter() - k0)
+                    except TimeoutError:
+                        pass  # same rows for this prefix: nothing to time
+                tm.keys(name, "C-u")
+            tm.kill(name)
+        ms = lambda xs: [x * 1000 for x in xs]  # noqa: E731
+        print(f"machine: {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}, "
+              f"store {args.store} ({Path(args.store).stat().st_size / 1e6:,.0f} MB)")
+        fl, la = statistics.median(ms(floor)), statistics.median(ms(launch))
+        print(f"launch → first results   median {la:7.1f} ms   floor (minimal Textual app) {fl:7.1f} ms   "
+              f"ratio {la / fl:4.2f} (target ≤ 1.5)")
+        print(f"idle memory              median {statistics.median(mem):7.1f} MiB (target ≤ 60)")
+        e = ms(echo)
+        print(f"typed character echo     median {statistics.median(e):7.1f} ms   p95 {pct(e, .95):6.1f} ms "
+              f"(target median ≤ 5)   n={len(e)}")
+        r = ms(refresh)
+        if r:
+            print(f"results while typing     median {statistics.median(r):7.1f} ms   p95 {pct(r, .95):6.1f} ms "
+                  f"(target median ≤ 30, p95 ≤ 50)   n={len(r)}")
+    finally:
+        tm.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
