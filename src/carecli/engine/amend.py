@@ -198,6 +198,10 @@ def order_locks(order: Order) -> dict[str, str | None]:
     (Whether a particular value is allowed — a sku, an address — is still for plan() to say.)
     """
     w = Working.of(order)
+    if all(ln.quantity <= 0 for ln in order.lines):
+        gone = f"order {order.ref} is cancelled; it can no longer be changed"
+        return {k: gone for k in ("add_line", "address_minor", "address_major", "shipping_method",
+                                  "pickup_location", "switch_fulfilment", "cancel_order")}
     home = isinstance(order.fulfilment, HomeDelivery)
     not_home = f"order {order.ref} is click & collect"
     not_collect = f"order {order.ref} is home delivery"

@@ -55,6 +55,7 @@ class OrderScreen(Screen[None]):
         super().__init__()
         self.ref = ref
         self.session: AmendSession | None = None
+        self._narrow = False
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -80,14 +81,28 @@ class OrderScreen(Screen[None]):
                                   "dim"), id="returns")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def _line_columns(self) -> None:
+        """Columns sized to the terminal: at 80 columns every column stays on screen."""
         lines = self.query_one("#lines", DataTable)
-        for label, key, width in (("#", "id", 3), ("Item", "item", 30), ("Unit", "unit", 12), ("Qty", "qty", 4),
-                                  ("Status", "status", 22), ("Total", "total", 12)):
+        self._narrow = self.app.size.width < 110
+        wide = (("#", "id", 3), ("Item", "item", 34), ("Unit", "unit", 12), ("Qty", "qty", 4),
+                ("Status", "status", 24), ("Total", "total", 12))
+        narrow = (("#", "id", 2), ("Item", "item", 23), ("Unit", "unit", 10), ("Qty", "qty", 3),
+                  ("Status", "status", 14), ("Total", "total", 10))
+        lines.clear(columns=True)
+        for label, key, width in (narrow if self._narrow else wide):
             lines.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        if self.session is not None and (self.app.size.width < 110) != self._narrow:
+            self._line_columns()
+            self._render_lines()
+
+    def on_mount(self) -> None:
+        self._line_columns()
         staged = self.query_one("#staged", DataTable)
         staged.add_column("#", key="n", width=3)
-        staged.add_column("Staged change", key="what", width=70)
+        staged.add_column("Staged change", key="what")
         tl = self.query_one("#timeline", DataTable)
         tl.add_column("When (UTC)", key="at", width=16)
         tl.add_column("What", key="kind", width=12)
@@ -179,6 +194,8 @@ class OrderScreen(Screen[None]):
             out.append("  (" + ", ".join(buckets) + ")", "dim")
         if locks["quantity"]:
             out.append(f"\n{locks['quantity']}", "dim")
+        elif self.app.read_only:
+            out.append("\nread-only: nothing can be changed here", "dim")
         else:
             out.append(f"\nq quantity (down to {locks['min_quantity']})", "green")
             for key, action in (("r", "replace"), ("x", "remove")):
@@ -300,6 +317,8 @@ class OrderScreen(Screen[None]):
             return
         self._render_session()
         self.query_one("#order-tabs", TabbedContent).active = "tab-amend"
+        staged = self.query_one("#staged", DataTable)
+        staged.move_cursor(row=staged.row_count - 1)  # u takes back the newest unless another is chosen
         self.refresh_bindings()
 
     # -- amendment actions (each opens a dialog that returns an Amendment or None) --------------------
@@ -449,8 +468,7 @@ class OrderScreen(Screen[None]):
                             timeout=12)
             return
         if isinstance(error, PaymentDeclined):
-            self.app.notify(error.message + " Nothing was applied.", title=error.title, severity="error",
-                            timeout=12)
+            self.app.notify(error.message, title=error.title, severity="error", timeout=12)
             return
         self.app.show_error(error)
 

@@ -45,6 +45,7 @@ class SearchScreen(Screen[None]):
         self._offset = 0
         self._page: SearchPage | None = None
         self._debounce: Timer | None = None
+        self._narrow = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
@@ -60,14 +61,26 @@ class SearchScreen(Screen[None]):
         yield Label("", id="status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def _columns(self) -> None:
+        """Columns sized to the terminal: at 80 columns every column stays on screen."""
         table = self.query_one("#results", DataTable)
-        table.add_column("Ref", key="ref", width=10)
-        table.add_column("Placed", key="placed", width=16)
-        table.add_column("Customer", key="customer", width=22)
-        table.add_column("Stage", key="stage", width=20)
-        table.add_column("Total", key="total", width=13)
-        table.add_column("Items", key="items", width=5)
+        self._narrow = self.app.size.width < 100
+        wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 24),
+                ("Stage", "stage", 22), ("Total", "total", 13), ("Items", "items", 5))
+        narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 16),
+                  ("Stage", "stage", 13), ("Total", "total", 11), ("#", "items", 3))
+        table.clear(columns=True)
+        for label, key, width in (narrow if self._narrow else wide):
+            table.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        if (self.app.size.width < 100) != self._narrow:
+            self._columns()
+            if self._page is not None:
+                self._show(self._page)
+
+    def on_mount(self) -> None:
+        self._columns()
         self._run()
 
     # -- searching ----------------------------------------------------------------------------------
@@ -107,9 +120,10 @@ class SearchScreen(Screen[None]):
         self._page = page
         table = self.query_one("#results", DataTable)
         table.clear()
+        when = "%Y-%m-%d" if self._narrow else "%Y-%m-%d %H:%M"
         for s in page.items:
             table.add_row(
-                text(s.ref, "bold"), text(s.placed_at.strftime("%Y-%m-%d %H:%M")), text(s.customer_name),
+                text(s.ref, "bold"), text(s.placed_at.strftime(when)), text(s.customer_name),
                 stage_text(s.stage), money_text(s.total), text(str(s.items), justify="right"), key=s.ref,
             )
         n = len(page.items)

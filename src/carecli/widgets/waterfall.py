@@ -66,7 +66,13 @@ def waterfall_table(p: Plan) -> Table:
     return table
 
 
-def document_lines(docs: Sequence[Document], account: BillingAccount) -> list[Text]:
+_INVOICE_WORDS = {"ORDER": "Order invoice", "SUPPLEMENTARY": "Supplementary invoice",
+                  "REPLACEMENT": "Replacement invoice"}
+
+
+def document_lines(docs: Sequence[Document], account: BillingAccount, *, planned: bool = False) -> list[Text]:
+    """One line per document (with its items). ``planned``: documents a commit will create, told as
+    actions ("Charge …"); otherwise documents on the ledger, told as facts ("Captured …")."""
     labels = {pm.id: pm.label() for pm in account.payment_methods}
     out: list[Text] = []
     for d in docs:
@@ -75,23 +81,26 @@ def document_lines(docs: Sequence[Document], account: BillingAccount) -> list[Te
             for it in d.items:
                 out.append(text(f"    {it.description}: {it.amount}", "dim"))
         elif isinstance(d, Invoice):
-            out.append(text(f"Supplementary invoice {d.id} for {d.total}", "bold yellow"))
+            out.append(text(f"{_INVOICE_WORDS.get(d.type, 'Invoice')} {d.id} for {d.total}",
+                            "bold yellow" if d.type == "SUPPLEMENTARY" else "bold"))
             for it in d.items:
                 out.append(text(f"    {it.description}: {it.amount}", "dim"))
         elif isinstance(d, Payment):
-            out.append(text(f"Charge {d.amount} to {labels.get(d.payment_method_id, d.payment_method_id)}",
-                            "yellow"))
+            card = labels.get(d.payment_method_id, d.payment_method_id)
+            out.append(text(f"Charge {d.amount} to {card}" if planned else f"Captured {d.amount} from {card}",
+                            "yellow" if planned else ""))
         elif isinstance(d, Refund):
-            out.append(text(f"Refund {d.amount} to {labels.get(d.payment_method_id, d.payment_method_id)}", "green"))
+            card = labels.get(d.payment_method_id, d.payment_method_id)
+            out.append(text(f"Refund {d.amount} to {card}" if planned else f"Refunded {d.amount} to {card}", "green"))
         elif isinstance(d, StoreCredit):
-            out.append(text(f"Store credit {d.amount}", "green"))
+            out.append(text(f"Store credit {d.amount}" + ("" if planned else " issued"), "green"))
     return out
 
 
 def preview(p: Plan, account: BillingAccount) -> RenderableType:
     """The whole preview: waterfall, documents, and the message the customer will receive."""
     parts: list[RenderableType] = [waterfall_table(p), Text("")]
-    docs = document_lines(p.documents, account)
+    docs = document_lines(p.documents, account, planned=True)
     if docs:
         parts.append(Text("Money that moves", "bold underline"))
         parts.extend(docs)

@@ -1,0 +1,239 @@
+"""Snapshots of every screen and dialog, at 80×24 and 120×40, in carecli-dark and Textual's ansi-dark.
+
+Each view runs on a fresh copy of the demo store with the demo's fixed clock, so the pictures are the
+same on every run. A view opens its dialog with the agent's key from the screen in front, waits for the
+data it shows (the backend runs in thread workers), and checks that the screen in front is the one the
+view is named after and that no message (toast) is showing: a picture of an error toast or of a
+half-loaded screen would be a failure recorded as a success.
+
+To stay within its time budget (the pilot idle-waits ~0.15 s after each key on a 2-core machine) this
+file opens the order screen directly rather than through the search box, pastes rather than types,
+and stages the seed's two amendments the way the dialogs hand them over; test_flows.py drives all of
+that through the keys.
+
+Update after an intended change of the screens: ``pytest tests/tui/test_snapshots.py --snapshot-update``,
+then look at the changed SVGs (``snapshot_report.html`` lists the differences).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from carecli.backend.contract import CommitRequest
+from carecli.demo import SEED_CASE_NEW_ADDRESS, SEED_CASE_REF
+from carecli.engine.commands import ChangeAddress, ChangeQuantity, ReplaceProduct, SwitchFulfilment
+from carecli.engine.model import ClickAndCollect
+from carecli.screens.account import AccountScreen, DocumentDialog
+from carecli.screens.dialogs import (
+    AddressDialog, AppeasementDialog, CommitDialog, ConfirmDialog, ConflictDialog, PickupDialog,
+    QuantityDialog, ShippingDialog, VariantDialog,
+)
+from carecli.screens.help import HelpScreen
+from carecli.screens.order import OrderScreen
+
+from .conftest import in_front, paste, results_for, search_loaded, settled, until
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+# Every view in the default theme; a representative set in Textual's ANSI theme (16-colour terminals on
+# the support hosts), which draws with the terminal's own palette: 54 pictures in all.
+ANSI_VIEWS = ("search_recent", "order_lines", "amend_preview", "dialog_commit", "account")
+
+
+# -- driving ------------------------------------------------------------------------------------------
+
+
+async def open_order(pilot: Pilot, ref: str) -> OrderScreen:
+    """Open the order as Enter on its search result does, and wait until it is read.
+
+    (The flow tests go there through the search box and the keys; here the screen is pushed straight
+    away, which saves the pilot's idle-waiting for a search and a key on each of the ~50 pictures.)
+    """
+    screen = OrderScreen(ref)
+    pilot.app.push_screen(screen)
+    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
+    await settled(pilot)
+    return screen
+
+
+SIZE_UP = ReplaceProduct(line_id=1, sku="JKT-ALP-L-NVY")  # the seed's jacket, Navy / M → Navy / L
+NEW_ADDRESS = ChangeAddress(address=SEED_CASE_NEW_ADDRESS)
+
+
+def stage(screen: OrderScreen, *amendments) -> None:
+    """Stage amendments as the dialogs hand them to the order screen when they close (the dialogs
+    themselves are pictured on their own, and driven by the keys in test_flows.py)."""
+    for a in amendments:
+        screen.stage(a)
+    assert screen.session is not None and list(screen.session.staged) == list(amendments), \
+        "the engine refused a staged amendment"
+
+
+# -- the views ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    drive: Callable[..., Awaitable[None]]
+    role: str = "agent"
+    prepare: Callable[..., None] | None = None  # writes to the store copy before the app opens
+
+
+async def search_recent(pilot, env):
+    await search_loaded(pilot)
+    table = pilot.app.screen.query_one("#results", DataTable)
+    assert table.row_count == pilot.app.settings.ui.page_size
+
+
+async def search_whitfield(pilot, env):
+    await search_loaded(pilot)
+    await paste(pilot, "whitfield")
+    await results_for(pilot, "customer name", [SEED_CASE_REF], "whitfield")
+
+
+async def order_lines(pilot, env):
+    await open_order(pilot, SEED_CASE_REF)
+
+
+def order_tab(presses: int):
+    async def drive(pilot, env):
+        await open_order(pilot, SEED_CASE_REF)
+        await pilot.press(*["right"] * presses)  # the tabs have the focus when the order opens
+        await settled(pilot)
+
+    return drive
+
+
+async def amend_preview(pilot, env):
+    screen = await open_order(pilot, SEED_CASE_REF)
+    stage(screen, SIZE_UP, NEW_ADDRESS)
+    await settled(pilot)
+
+
+def dialog_on_seed(key: str, kind: type):
+    async def drive(pilot, env):
+        await open_order(pilot, SEED_CASE_REF)
+        await pilot.press(key)
+        await in_front(pilot, kind)
+
+    return drive
+
+
+async def commit_dialog(pilot, env):
+    screen = await open_order(pilot, SEED_CASE_REF)
+    stage(screen, SIZE_UP, NEW_ADDRESS)
+    await pilot.press("ctrl+s")
+    await in_front(pilot, CommitDialog)
+
+
+def seed_to_click_and_collect(env) -> None:
+    """The demo's click & collect orders are all at the store already (the store is locked), so the
+    seed's order is switched to collection in Chicago first, by another writer."""
+    s = env.open_store()
+    order = s.get_order(SEED_CASE_REF).order
+    to_chicago = SwitchFulfilment(fulfilment=ClickAndCollect(location_id="ST-CHI"))
+    s.commit(CommitRequest(order_ref=SEED_CASE_REF, expected_version=order.version, amendments=(to_chicago,),
+                           reason_code="CUSTOMER_REQUEST", idempotency_key="snapshot-switch-0001",
+                           actor="lee"))
+
+
+async def account(pilot, env):
+    await open_order(pilot, SEED_CASE_REF)
+    await pilot.press("b")
+    await until(pilot, lambda: isinstance(pilot.app.screen, AccountScreen)
+                and pilot.app.screen.view is not None, "the billing account")
+    await settled(pilot)
+
+
+async def document(pilot, env):
+    # The account as `b` opens it (filtered to the order), pushed straight away to save time.
+    view = pilot.app.backend.get_order(SEED_CASE_REF)
+    screen = AccountScreen(view.account.id, order_ref=SEED_CASE_REF)
+    pilot.app.push_screen(screen)
+    await until(pilot, lambda: screen.view is not None and screen.is_current, "the billing account")
+    await settled(pilot)
+    await pilot.press("up", "enter")  # from the newest row (the capture) to the invoice it pays
+    await in_front(pilot, DocumentDialog)
+    assert pilot.app.screen.document.doc == "INVOICE"
+
+
+async def help_screen(pilot, env):
+    await open_order(pilot, SEED_CASE_REF)
+    await pilot.press("f1")
+    await in_front(pilot, HelpScreen)
+
+
+async def read_only_order(pilot, env):
+    screen = await open_order(pilot, SEED_CASE_REF)
+    assert screen.query("#read-only-badge")
+
+
+async def conflict(pilot, env):
+    screen = await open_order(pilot, SEED_CASE_REF)
+    stage(screen, SIZE_UP)
+    other = env.open_store()  # a second agent's handle on the same file
+    other.commit(CommitRequest(order_ref=SEED_CASE_REF, expected_version=1,
+                               amendments=(ChangeQuantity(line_id=2, quantity=2),),
+                               reason_code="CUSTOMER_REQUEST", idempotency_key="snapshot-other-0001",
+                               actor="lee"))
+    await pilot.press("ctrl+s")
+    await in_front(pilot, CommitDialog)
+    await pilot.press("enter", "down", "enter", "ctrl+s")
+    await in_front(pilot, ConflictDialog)
+    await until(pilot, lambda: screen.session is not None and screen.session.view.order.version == 2,
+                "the order read again")
+    await settled(pilot)
+
+
+VIEWS: dict[str, View] = {
+    "search_recent": View(search_recent),
+    "search_whitfield": View(search_whitfield),
+    "order_lines": View(order_lines),
+    "order_fulfilment": View(order_tab(1)),
+    "order_money": View(order_tab(2)),
+    "order_timeline": View(order_tab(4)),
+    "amend_preview": View(amend_preview),
+    "dialog_quantity": View(dialog_on_seed("q", QuantityDialog)),
+    "dialog_replace": View(dialog_on_seed("r", VariantDialog)),
+    "dialog_add": View(dialog_on_seed("a", VariantDialog)),
+    "dialog_address": View(dialog_on_seed("d", AddressDialog)),
+    "dialog_shipping": View(dialog_on_seed("s", ShippingDialog)),
+    "dialog_appeasement": View(dialog_on_seed("g", AppeasementDialog)),
+    "dialog_commit": View(commit_dialog),
+    "dialog_cancel_confirm": View(dialog_on_seed("c", ConfirmDialog)),
+    "dialog_switch_to_collect": View(dialog_on_seed("w", PickupDialog)),
+    "dialog_pickup": View(dialog_on_seed("l", PickupDialog), prepare=seed_to_click_and_collect),
+    "dialog_conflict": View(conflict),
+    "account": View(account),
+    "dialog_document": View(document),
+    "help": View(help_screen),
+    "read_only_order": View(read_only_order, role="supervisor"),
+}
+
+
+@dataclass(frozen=True)
+class Env:
+    open_store: Callable
+
+
+CASES = [(view, "carecli-dark") for view in VIEWS] + [(view, "ansi-dark") for view in ANSI_VIEWS]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("view, theme", [pytest.param(v, t, id=f"{v}-{t}") for v, t in CASES])
+def test_view(view, theme, size, snap_compare, app_factory, open_store):
+    spec = VIEWS[view]
+    env = Env(open_store)
+    if spec.prepare is not None:
+        spec.prepare(env)
+    app = app_factory(theme=theme, role=spec.role)
+
+    async def run_before(pilot: Pilot) -> None:
+        await spec.drive(pilot, env)
+        assert not pilot.app._notifications, [n.message for n in pilot.app._notifications]
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
