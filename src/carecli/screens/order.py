@@ -133,6 +133,7 @@ class OrderScreen(Screen[None]):
                 self.app.notify("\n".join(v.message for v in problems), title="Staged changes no longer fit",
                                 severity="warning", timeout=10)
         self._render_all(timeline)
+        self.refresh_bindings()  # the amend keys were dimmed until the order was read
 
     def _render_all(self, timeline: list[TimelineEntry] | None = None) -> None:
         s = self.session
