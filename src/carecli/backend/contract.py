@@ -1,0 +1,360 @@
+"""The backend contract: one protocol, its typed errors and its result types.
+
+Every backend — the embedded SQLite store (:mod:`carecli.backend.sqlite`) and, later, the HTTP client
+of a shared server — implements :class:`Backend` with the same meaning, and one contract test suite
+(``tests/contract``) runs against each of them.
+
+Results are frozen pydantic models built from the engine's models, so they serialise to JSON and back
+exactly (``model_dump_json`` / ``model_validate_json``); an HTTP backend sends them as they are.
+Errors are :class:`BackendError` subclasses carrying a ``title`` and a ``message`` an agent can read,
+and a stable ``code``; :meth:`BackendError.to_json` / :func:`error_from_json` carry them over a wire.
+
+Rules every implementation keeps (see ``docs/STORE.md`` for how the SQLite store keeps them):
+
+* a commit is all or nothing: the new order version, the settlement documents, the store-credit
+  balance, the notifications outbox rows, the audit record and the idempotency entry, in one
+  transaction;
+* the same idempotency key with the same request returns the first result (``replayed=True``) and
+  changes nothing; with a different request it is refused with :class:`IdempotencyMismatch`;
+* a stale ``expected_version`` never overwrites: :class:`VersionConflict` carries the current version;
+* read-only (a supervisor by default, or a store file the user may only read) is enforced here, by the
+  backend: every write raises :class:`Forbidden`, whatever the caller does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Mapping, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..engine.audit import ChainProblem, canonical_json
+from ..engine.commands import Amendment
+from ..engine.model import (
+    BillingAccount,
+    Customer,
+    Document,
+    Order,
+    PaymentMethod,
+    PickupLocation,
+    Variant,
+)
+from ..engine.money import Money
+from ..engine.notifications import Notification
+from ..engine.plan import Violation
+from ..engine.policy import Policy
+
+Role = Literal["agent", "supervisor"]
+
+MatchKind = Literal["ref", "email", "phone", "postcode", "sku", "name", "recent"]
+"""Which field of an order or its customer a search result matched (``recent``: the empty query)."""
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------------
+
+
+class OrderSummary(_Result):
+    """One row of a search result or of an account's order list."""
+
+    ref: str
+    placed_at: datetime
+    customer_name: str
+    email: str
+    stage: str  # engine.model.Stage value, derived when the order was last written
+    total: Money  # grand total of the order as it stands
+    items: int  # live units (ordered − cancelled) over all lines
+    postcode: str  # delivery postcode, or the pickup store's for click & collect
+    matched: MatchKind
+
+
+class SearchPage(_Result):
+    items: list[OrderSummary]
+    offset: int
+    limit: int
+    has_more: bool
+    kinds: tuple[MatchKind, ...] = ()  # the kinds the query text was read as, in rank order
+
+
+class OrderView(_Result):
+    order: Order  # with its version and all its documents
+    customer: Customer
+    account: BillingAccount
+    stage: str
+
+
+class LedgerEntry(_Result):
+    """One document on a billing account's ledger, with its effect on the customer's balance.
+
+    Sign convention (see :mod:`carecli.backend.ledger`): the balance is what the customer owes the
+    merchant. Invoice ``+``, payment (capture) ``−``, credit memo ``−``, refund ``+``, store credit
+    issued ``+``. A settled account sits at zero; store credit issued moves what the merchant owes into
+    the account's store-credit balance, which is shown separately (``AccountView.store_credit``).
+    """
+
+    document: Document
+    order_ref: str
+    effect: Money
+    running_balance: Money
+
+
+class AccountView(_Result):
+    account: BillingAccount
+    customer: Customer
+    ledger: list[LedgerEntry]  # oldest first
+    balance: Money  # the last running balance: zero when every order on the account is settled
+    store_credit: Money  # the store-credit balance (what the customer may spend), never negative
+    orders: list[OrderSummary]  # most recent first
+
+
+class TimelineEntry(_Result):
+    at: datetime
+    kind: Literal["event", "notification", "audit"]
+    title: str
+    detail: str = ""
+
+
+class ReferenceData(_Result):
+    """Catalog variants, pickup locations and the policy (shipping methods and reason codes in it)."""
+
+    variants: list[Variant]
+    locations: list[PickupLocation]
+    policy: Policy
+
+    def catalog(self) -> dict[str, Variant]:
+        return {v.sku: v for v in self.variants}
+
+    def location_map(self) -> dict[str, PickupLocation]:
+        return {loc.id: loc for loc in self.locations}
+
+
+class CommitRequest(_Result):
+    """An amendment session to commit: all its staged amendments become one new order version."""
+
+    order_ref: str = Field(min_length=1, max_length=64)
+    expected_version: int = Field(ge=1)
+    amendments: tuple[Amendment, ...] = Field(min_length=1, max_length=100)
+    reason_code: str = Field("", max_length=40)
+    note: str = Field("", max_length=4000)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    actor: str = Field(min_length=1, max_length=200)
+
+    def request_hash(self) -> str:
+        """SHA-256 of the canonical request without its key: what "the same request" means."""
+        body = self.model_dump(mode="json", exclude={"idempotency_key"})
+        return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+class CommitResult(_Result):
+    order: Order  # the new version, with its documents
+    documents: list[Document]  # the documents this commit wrote, in the order written
+    notifications: list[Notification]  # the outbox rows this commit queued
+    audit_seq: int
+    delta: Money  # grand total after − before
+    changes: tuple[str, ...] = ()  # one sentence per staged amendment
+    replayed: bool = False  # True when this is the stored answer to an earlier, identical request
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------------
+
+
+class BackendError(Exception):
+    """Base of every error a backend raises on purpose. ``title`` and ``message`` are for the agent."""
+
+    code: ClassVar[str] = "backend_error"
+    default_title: ClassVar[str] = "Something went wrong"
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.title = title or self.default_title
+
+    def details(self) -> dict[str, Any]:
+        return {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "message": self.message, **self.details()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class NotFound(BackendError):
+    code = "not_found"
+    default_title = "Not found"
+
+
+class VersionConflict(BackendError):
+    code = "version_conflict"
+    default_title = "The order changed"
+
+    def __init__(self, current_version: int, message: str | None = None, *, order_ref: str = "",
+                 expected_version: int | None = None, title: str | None = None) -> None:
+        self.current_version = current_version
+        self.order_ref = order_ref
+        self.expected_version = expected_version
+        what = f"Order {order_ref}" if order_ref else "The order"
+        super().__init__(
+            message or f"{what} was changed by someone else while you were working on it; it is now at "
+                       f"version {current_version}. Review what changed and confirm again.",
+            title=title,
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"current_version": self.current_version, "order_ref": self.order_ref,
+                "expected_version": self.expected_version}
+
+
+class RuleViolations(BackendError):
+    code = "rule_violations"
+    default_title = "This change is not allowed"
+
+    def __init__(self, violations: list[Violation], message: str | None = None, *,
+                 title: str | None = None) -> None:
+        self.violations = list(violations)
+        super().__init__(message or "; ".join(v.message for v in self.violations) or "refused",
+                         title=title)
+
+    def details(self) -> dict[str, Any]:
+        return {"violations": [dataclasses.asdict(v) for v in self.violations]}
+
+
+class PaymentDeclined(BackendError):
+    code = "payment_declined"
+    default_title = "Payment declined"
+
+
+class Forbidden(BackendError):
+    code = "forbidden"
+    default_title = "Read-only"
+
+
+class IdempotencyMismatch(BackendError):
+    code = "idempotency_mismatch"
+    default_title = "Request already used"
+
+
+class Unavailable(BackendError):
+    code = "unavailable"
+    default_title = "Store unavailable"
+
+
+class StoreTooNew(BackendError):
+    code = "store_too_new"
+    default_title = "Store from a newer carecli"
+
+    def __init__(self, found_version: int, supported_version: int, message: str | None = None, *,
+                 title: str | None = None) -> None:
+        self.found_version = found_version
+        self.supported_version = supported_version
+        super().__init__(
+            message or f"This store was written by a newer carecli (schema version {found_version}; "
+                       f"this carecli reads up to {supported_version}). Upgrade carecli to open it.",
+            title=title,
+        )
+
+    def details(self) -> dict[str, Any]:
+        return {"found_version": self.found_version, "supported_version": self.supported_version}
+
+
+class StoreCorrupt(BackendError):
+    code = "store_corrupt"
+    default_title = "Store damaged"
+
+
+ERRORS: dict[str, type[BackendError]] = {
+    cls.code: cls
+    for cls in (BackendError, NotFound, VersionConflict, RuleViolations, PaymentDeclined, Forbidden,
+                IdempotencyMismatch, Unavailable, StoreTooNew, StoreCorrupt)
+}
+
+
+def error_from_json(data: Mapping[str, Any]) -> BackendError:
+    """Rebuild an error sent with :meth:`BackendError.to_json` (for an HTTP client)."""
+    code = str(data.get("code", "backend_error"))
+    cls = ERRORS.get(code, BackendError)
+    msg, title = str(data.get("message", "")), data.get("title")
+    if cls is VersionConflict:
+        return VersionConflict(int(data["current_version"]), msg, order_ref=str(data.get("order_ref", "")),
+                               expected_version=data.get("expected_version"), title=title)
+    if cls is RuleViolations:
+        return RuleViolations([Violation(**v) for v in data.get("violations", [])], msg, title=title)
+    if cls is StoreTooNew:
+        return StoreTooNew(int(data["found_version"]), int(data["supported_version"]), msg, title=title)
+    return cls(msg, title=title)
+
+
+# --------------------------------------------------------------------------------------------------
+# The protocols
+# --------------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the screens (and the server) need from a store of orders. See the module docstring."""
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def search_orders(self, query: str, *, stage: str | None = None, limit: int = 50,
+                      offset: int = 0) -> SearchPage:
+        """Orders matching ``query`` (ref prefix, email, phone, postcode, sku or customer name), ranked:
+        exact ref, then exact email/phone, then the rest by kind, recent first. Empty → most recent.
+        Malformed text never raises; it yields an empty or sane page."""
+        ...
+
+    def get_order(self, ref: str) -> OrderView:
+        """The order as it stands (raises :class:`NotFound`)."""
+        ...
+
+    def get_account(self, account_id: str) -> AccountView:
+        """A billing account with its ledger, oldest first (raises :class:`NotFound`)."""
+        ...
+
+    def get_timeline(self, ref: str) -> list[TimelineEntry]:
+        """Events, notifications and audit records of an order, oldest first (raises :class:`NotFound`)."""
+        ...
+
+    def reference(self) -> ReferenceData: ...
+
+    def commit(self, req: CommitRequest) -> CommitResult:
+        """Apply an amendment session, all or nothing. Raises :class:`Forbidden`,
+        :class:`IdempotencyMismatch`, :class:`NotFound`, :class:`VersionConflict`,
+        :class:`RuleViolations`, :class:`PaymentDeclined` or :class:`Unavailable`."""
+        ...
+
+    def verify_audit(self) -> ChainProblem | None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    def charge(self, payment_method: PaymentMethod, amount: Money, key: str) -> str:
+        """Capture ``amount`` on a stored card; return the gateway's capture id.
+
+        ``key`` is an idempotency key: the same key charged twice captures once (a commit retried after
+        a crash must not charge the customer twice). Raises :class:`PaymentDeclined`.
+        """
+        ...
+
+
+__all__ = [
+    "AccountView", "Backend", "BackendError", "ChainProblem", "CommitRequest", "CommitResult",
+    "ERRORS", "Forbidden", "IdempotencyMismatch", "LedgerEntry", "MatchKind", "NotFound",
+    "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway", "ReferenceData", "Role",
+    "RuleViolations", "SearchPage", "StoreCorrupt", "StoreTooNew", "TimelineEntry", "Unavailable",
+    "VersionConflict", "error_from_json",
+]

@@ -1,0 +1,782 @@
+"""The embedded store: the backend contract over one SQLite file.
+
+Durability and concurrency (``docs/STORE.md`` says the same at more length):
+
+* ``journal_mode=WAL``: readers never wait for the writer and the writer never waits for readers, so
+  several agents on one support host can share a file;
+* every write is one ``BEGIN IMMEDIATE`` transaction: the write lock is taken up front, so two writers
+  can never both read version 3 and both write version 4, and no write ever has to be retried half
+  way. ``busy_timeout`` (5 s) makes SQLite wait for the lock; on top of that :meth:`SqliteStore._begin`
+  retries a busy BEGIN with jittered back-off for up to 30 s, so "database is locked" never reaches an
+  agent — a store held longer than that raises :class:`Unavailable`;
+* ``synchronous=FULL``: every COMMIT is on disk (fsync of the WAL) before ``commit()`` returns. With
+  WAL, ``NORMAL`` would be faster but could lose the last commits on a power cut — a credit memo the
+  agent already read out to the customer. Money is worth an fsync;
+* a store the user may only read, or one opened for a supervisor (read-only by default, DOMAIN §10),
+  is opened with ``mode=ro`` *and* every write method raises :class:`Forbidden` before touching SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import quote
+
+from pydantic import TypeAdapter, ValidationError
+
+from ...engine.audit import GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
+from ...engine.commands import AMENDMENTS, describe
+from ...engine.context import PlanContext
+from ...engine.model import (
+    BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment, PickupLocation, Variant,
+)
+from ...engine.money import Money
+from ...engine.notifications import Notification
+from ...engine.plan import plan
+from ...engine.policy import Policy, default_policy
+from ...engine.pricing import PricingError, price
+from ...engine.rules import Violation
+from ..contract import (
+    AccountView, BackendError, CommitRequest, CommitResult, Forbidden, IdempotencyMismatch, LedgerEntry,
+    NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
+    SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
+)
+from ..gateway import DemoGateway
+from ..ledger import effect
+from . import search as _search
+from .rows import document_columns, order_columns, order_json
+from .schema import APPLICATION_ID, SCHEMA_VERSION, migrate, user_version
+
+T = TypeVar("T")
+
+_DOCUMENT: TypeAdapter[Document] = TypeAdapter(Document)
+
+BUSY_TIMEOUT_MS = 5000
+LOCK_DEADLINE_S = 30.0
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------------------------------
+# SQLite errors → contract errors
+# --------------------------------------------------------------------------------------------------
+
+
+def _errname(e: BaseException) -> str:
+    return getattr(e, "sqlite_errorname", "") or ""
+
+
+def _is_busy(e: BaseException) -> bool:
+    name = _errname(e)
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(e) \
+        or "database table is locked" in str(e)
+
+
+def map_error(e: sqlite3.Error, path: Path | str = "") -> BackendError:
+    name, text = _errname(e), str(e)
+    where = f" ({path})" if path else ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text \
+            or "not a database" in text or text.startswith(("no such table", "no such column")):
+        return StoreCorrupt(f"The store{where} is damaged or is not a carecli store ({text}). Restore it "
+                            "from a backup, or build a new demo store with `carecli demo`.")
+    if name.startswith("SQLITE_FULL") or "database or disk is full" in text:
+        return Unavailable(f"The disk holding the store{where} is full; nothing was changed. Free some "
+                           "space and try again.", title="Disk full")
+    if _is_busy(e):
+        return Unavailable(f"The store{where} is busy with another agent's change; nothing was changed. "
+                           "Try again in a moment.", title="Store busy")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return Forbidden(f"The store{where} can only be read here; nothing was changed.")
+    if name.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN")) or "disk I/O error" in text:
+        return Unavailable(f"The store{where} could not be read or written ({text}); nothing was changed.")
+    return Unavailable(f"The store{where} could not complete the request ({text}); nothing was changed.")
+
+
+# --------------------------------------------------------------------------------------------------
+# Connections
+# --------------------------------------------------------------------------------------------------
+
+
+def _pragmas(conn: sqlite3.Connection, *, read_only: bool) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+    conn.execute("PRAGMA mmap_size = 1073741824")
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        # FULL: a COMMIT is on disk before it returns (see the module docstring).
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _uri(path: Path, **params: str) -> str:
+    q = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"file:{quote(str(path.resolve()))}?{q}"
+
+
+def connect_rw(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(_uri(path, mode="rwc"), uri=True, isolation_level=None,
+                           check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    _pragmas(conn, read_only=False)
+    return conn
+
+
+def connect_ro(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection; ``immutable`` when even the WAL index cannot be created (the directory
+    is read-only too). Returns (connection, immutable)."""
+    for immutable in (False, True):
+        params = {"mode": "ro"} | ({"immutable": "1"} if immutable else {})
+        conn = sqlite3.connect(_uri(path, **params), uri=True, isolation_level=None,
+                               check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as e:
+            conn.close()
+            if not immutable and _errname(e).startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                continue
+            raise
+        _pragmas(conn, read_only=True)
+        return conn, immutable
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except PermissionError:
+        raise Unavailable(f"The store {path} cannot be read: permission denied.") from None
+    except OSError as e:
+        raise Unavailable(f"The store {path} cannot be read: {e.strerror}.") from None
+    if head and head != SQLITE_MAGIC:
+        raise StoreCorrupt(f"{path} is not a carecli store: it is not a SQLite database. Point "
+                           "CARECLI_STORE or --store at the right file, or build one with `carecli demo`.")
+
+
+def check_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version; refuses a newer one and a SQLite file that is not a carecli store."""
+    uv = user_version(conn)
+    app = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if uv > SCHEMA_VERSION:
+        raise StoreTooNew(uv, SCHEMA_VERSION,
+                          f"The store {path} was written by a newer carecli (schema version {uv}; this "
+                          f"carecli reads up to version {SCHEMA_VERSION}). Upgrade carecli to open it; "
+                          "the file was not changed.")
+    if app != APPLICATION_ID:
+        has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if uv != 0 or has_tables:
+            raise StoreCorrupt(f"{path} is a SQLite database but not a carecli store; it was not changed.")
+    return uv
+
+
+def begin_immediate(conn: sqlite3.Connection, deadline_s: float = LOCK_DEADLINE_S) -> None:
+    """BEGIN IMMEDIATE, retried with jittered back-off while another writer holds the lock."""
+    deadline = time.monotonic() + deadline_s
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.1)
+
+
+# --------------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------------
+
+
+class _TxnIds:
+    """Document ids from the counters table, handed out inside the commit's transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __call__(self, kind: str) -> str:
+        row = self.conn.execute("UPDATE counters SET next = next + 1 WHERE kind = ? RETURNING next - 1",
+                                (kind,)).fetchone()
+        if row is None:
+            self.conn.execute("INSERT INTO counters(kind, next) VALUES (?, 2)", (kind,))
+            n = 1
+        else:
+            n = row[0]
+        return f"{kind}-{n:06d}"
+
+
+class SqliteStore:
+    """The backend contract over one SQLite file. Open it with :meth:`open`.
+
+    Thread-safe: one connection, used under a lock (the screens call it from worker threads).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, role: Role, read_only: bool,
+                 policy: Policy, clock: Callable[[], datetime], gateway: PaymentGateway,
+                 immutable: bool = False, why_read_only: str = "") -> None:
+        self._conn = conn
+        self._path = path
+        self._role: Role = role
+        self._read_only = read_only
+        self._why_read_only = why_read_only
+        self._policy = policy
+        self._clock = clock
+        self._gateway = gateway
+        self._immutable = immutable
+        self._lock = threading.RLock()
+        self._ref: ReferenceData | None = None
+        self._catalog: dict[str, Variant] = {}
+        self._locations: dict[str, PickupLocation] = {}
+        self._skus: list[str] = []
+        self._closed = False
+
+    # -- opening ----------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, role: Role = "agent", read_only: bool | None = None,
+             policy: Policy | None = None, clock: Callable[[], datetime] | None = None,
+             gateway: PaymentGateway | None = None, create: bool = True) -> "SqliteStore":
+        """Open (or create, migrate) the store at ``path``.
+
+        ``read_only`` defaults to True for a supervisor (DOMAIN §10) and False for an agent; a file (or
+        folder) the user may not write is opened read-only whatever is asked. A missing folder is created
+        when the store may be created. Raises :class:`StoreTooNew`, :class:`StoreCorrupt`,
+        :class:`NotFound` (read-only and no file) or :class:`Unavailable`.
+        """
+        if role not in ("agent", "supervisor"):
+            raise ValueError(f"unknown role {role!r}")
+        p = Path(path).expanduser()
+        want_ro = (role == "supervisor") if read_only is None else bool(read_only)
+        folder = p.parent
+        if p.is_dir():
+            raise Unavailable(f"{p} is a folder, not a store file.")
+        exists = p.exists() and p.stat().st_size > 0
+        if not exists and (want_ro or not create):
+            raise NotFound(f"There is no store at {p}. Build one with `carecli demo`.", title="No store")
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise Unavailable(f"The folder {folder} for the store cannot be created: "
+                                  f"{e.strerror or e}.") from None
+        if exists:
+            check_header(p)
+        can_write = os.access(folder, os.W_OK) and (not p.exists() or os.access(p, os.W_OK))
+        if not exists and not can_write:
+            raise Unavailable(f"The store {p} cannot be created: the folder {folder} is not writable.")
+        why = ""
+        immutable = False
+        try:
+            if can_write:
+                conn = connect_rw(p)
+                try:
+                    _prepare(conn, p)
+                except BaseException:
+                    conn.close()
+                    raise
+                if want_ro:
+                    conn.close()
+                    conn, immutable = connect_ro(p)
+                    why = "a supervisor works read-only" if role == "supervisor" else "opened read-only"
+            else:
+                conn, immutable = connect_ro(p)
+                why = f"the file {p} (or its folder) may only be read by this user"
+                try:
+                    uv = check_version(conn, p)
+                    if uv < SCHEMA_VERSION:
+                        raise Unavailable(
+                            f"The store {p} is from an older carecli (schema {uv}) and must be upgraded, "
+                            "but this user may only read it. Open it once as a user who can write it.")
+                except BaseException:
+                    conn.close()
+                    raise
+        except sqlite3.Error as e:
+            raise map_error(e, p) from None
+        return cls(conn, p, role=role, read_only=want_ro or not can_write,
+                   policy=policy or default_policy(), clock=clock or _utcnow,
+                   gateway=gateway or DemoGateway(), immutable=immutable, why_read_only=why)
+
+    # -- properties -------------------------------------------------------------------------------
+    @property
+    def role(self) -> Role:
+        return self._role
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self) -> "SqliteStore":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def meta(self) -> dict[str, str]:
+        """The store's meta table (demo seed, seed case ref, when it was built…)."""
+        return self._read(lambda c: dict(c.execute("SELECT key, value FROM meta").fetchall()))
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _read(self, fn: Callable[[sqlite3.Connection], T], *, snapshot: bool = False) -> T:
+        """Run a read, in one read transaction when ``snapshot`` (a consistent view across queries)."""
+        with self._lock:
+            if self._closed:
+                raise Unavailable("The store is closed.")
+            deadline = time.monotonic() + LOCK_DEADLINE_S
+            delay = 0.002
+            while True:
+                try:
+                    if not snapshot:
+                        return fn(self._conn)
+                    self._conn.execute("BEGIN")
+                    try:
+                        return fn(self._conn)
+                    finally:
+                        self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as e:
+                    if _is_busy(e) and time.monotonic() < deadline:
+                        time.sleep(delay * (0.5 + random.random()))
+                        delay = min(delay * 2, 0.1)
+                        continue
+                    raise map_error(e, self._path) from None
+                except sqlite3.Error as e:
+                    raise map_error(e, self._path) from None
+                except (ValidationError, UnicodeDecodeError) as e:
+                    raise StoreCorrupt(
+                        f"A record in the store {self._path} is damaged and cannot be read "
+                        f"({str(e).splitlines()[0]}). Restore the store from a backup.") from None
+
+    def _forbid_if_read_only(self) -> None:
+        if self._read_only:
+            why = f" ({self._why_read_only})" if self._why_read_only else ""
+            raise Forbidden(f"This store is read-only{why}; nothing was changed.")
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one BEGIN IMMEDIATE transaction: all of it, or (on any error) none of it."""
+        self._forbid_if_read_only()
+        with self._lock:
+            if self._closed:
+                raise Unavailable("The store is closed.")
+            conn = self._conn
+            try:
+                begin_immediate(conn)
+            except sqlite3.Error as e:
+                raise map_error(e, self._path) from None
+            try:
+                out = fn(conn)
+                conn.execute("COMMIT")
+                return out
+            except BaseException as e:
+                try:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(e, sqlite3.Error):
+                    raise map_error(e, self._path) from None
+                raise
+
+    # -- reference data ---------------------------------------------------------------------------
+    def reference(self) -> ReferenceData:
+        with self._lock:
+            if self._ref is None:
+                def load(c: sqlite3.Connection) -> ReferenceData:
+                    variants = [Variant.model_validate_json(t) for (t,) in
+                                c.execute("SELECT json FROM variants ORDER BY sku")]
+                    locations = [PickupLocation.model_validate_json(t) for (t,) in
+                                 c.execute("SELECT json FROM locations ORDER BY location_id")]
+                    return ReferenceData(variants=variants, locations=locations, policy=self._policy)
+                ref = self._read(load, snapshot=True)
+                self._catalog = ref.catalog()
+                self._locations = ref.location_map()
+                self._skus = sorted(self._catalog)
+                self._ref = ref
+            return self._ref
+
+    # -- search -----------------------------------------------------------------------------------
+    def search_orders(self, query: str, *, stage: str | None = None, limit: int = 50,
+                      offset: int = 0) -> SearchPage:
+        if type(limit) is not int or not 0 < limit <= 500:
+            limit = max(1, min(int(limit), 500))
+        if type(offset) is not int or not 0 <= offset <= 100_000:
+            offset = max(0, min(int(offset), 100_000))
+        if self._ref is None:
+            self.reference()
+        reading = _search.read(query if isinstance(query, str) else "", self._skus)
+        stage = stage if stage else None
+        hits, more = self._read(lambda c: _search.run(c, reading, stage, limit, offset))
+        # built without re-validation: the summaries come from the store's own rows (see search.summary)
+        return _search.page([_search.summary(h.row, h.kind) for h in hits], offset, limit, more, reading.kinds)
+
+    # -- reads ------------------------------------------------------------------------------------
+    @staticmethod
+    def _norm_ref(ref: str) -> str:
+        return ref.strip().upper() if isinstance(ref, str) else ""
+
+    def _order_row(self, c: sqlite3.Connection, ref: str) -> tuple[Any, ...]:
+        row = c.execute("SELECT id, version, customer, account, placed_at, json FROM orders WHERE ref = ?",
+                        (ref,)).fetchone()
+        if row is None:
+            raise NotFound(f"There is no order {ref or '(blank)'}.", title="Order not found")
+        return row
+
+    @staticmethod
+    def _order(c: sqlite3.Connection, row: tuple[Any, ...]) -> Order:
+        docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (row[0],)).fetchall()
+        text: str = row[5]
+        text = text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}"
+        return Order.model_validate_json(text)
+
+    @staticmethod
+    def _party(c: sqlite3.Connection, customer: int, account: int) -> tuple[Customer, BillingAccount]:
+        (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (customer,)).fetchone()
+        (aj,) = c.execute("SELECT json FROM accounts WHERE id = ?", (account,)).fetchone()
+        return Customer.model_validate_json(cj), BillingAccount.model_validate_json(aj)
+
+    def get_order(self, ref: str) -> OrderView:
+        r = self._norm_ref(ref)
+
+        def read(c: sqlite3.Connection) -> OrderView:
+            row = self._order_row(c, r)
+            order = self._order(c, row)
+            cust, acct = self._party(c, row[2], row[3])
+            (stage,) = c.execute("SELECT stage FROM orders WHERE id = ?", (row[0],)).fetchone()
+            return OrderView(order=order, customer=cust, account=acct, stage=stage)
+
+        return self._read(read, snapshot=True)
+
+    def get_account(self, account_id: str) -> AccountView:
+        aid = account_id.strip() if isinstance(account_id, str) else ""
+
+        def read(c: sqlite3.Connection) -> AccountView:
+            row = c.execute("SELECT id, customer, json FROM accounts WHERE account_id = ?", (aid,)).fetchone()
+            if row is None:
+                raise NotFound(f"There is no billing account {aid or '(blank)'}.", title="Account not found")
+            acct = BillingAccount.model_validate_json(row[2])
+            (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (row[1],)).fetchone()
+            docs = c.execute(
+                "SELECT o.ref, d.json FROM orders o JOIN documents d ON d.order_id = o.id "
+                "WHERE o.customer = ? AND o.account = ? ORDER BY d.id", (row[1], row[0])).fetchall()
+            orders = c.execute(
+                f"SELECT {_search.COLS} FROM orders o JOIN customers c ON c.id = o.customer "
+                "WHERE o.customer = ? AND o.account = ? ORDER BY o.placed_at DESC, o.id DESC LIMIT 500",
+                (row[1], row[0])).fetchall()
+            return self._account_view(acct, Customer.model_validate_json(cj), docs, orders)
+
+        return self._read(read, snapshot=True)
+
+    @staticmethod
+    def _account_view(acct: BillingAccount, cust: Customer, docs: list[tuple[str, str]],
+                      orders: list[tuple[Any, ...]]) -> AccountView:
+        adapter = _DOCUMENT
+        parsed = [(ref, adapter.validate_json(j), i) for i, (ref, j) in enumerate(docs)]
+        parsed.sort(key=lambda t: (t[1].created_at, t[2]))  # oldest first; written order breaks ties
+        run = None
+        ledger: list[LedgerEntry] = []
+        for ref, d, _ in parsed:
+            e = effect(d)
+            run = e if run is None else run + e
+            ledger.append(LedgerEntry(document=d, order_ref=ref, effect=e, running_balance=run))
+        zero = Money.zero(acct.currency)
+        return AccountView(
+            account=acct, customer=cust, ledger=ledger, balance=run if run is not None else zero,
+            store_credit=acct.store_credit,
+            orders=[_search.summary(r, "recent") for r in orders],
+        )
+
+    def get_timeline(self, ref: str) -> list[TimelineEntry]:
+        r = self._norm_ref(ref)
+
+        def read(c: sqlite3.Connection) -> list[TimelineEntry]:
+            row = self._order_row(c, r)
+            order = self._order(c, row)
+            events = c.execute("SELECT at, title, detail FROM events WHERE order_id = ? ORDER BY id",
+                               (row[0],)).fetchall()
+            notes = c.execute("SELECT json FROM notifications WHERE order_id = ? ORDER BY id",
+                              (row[0],)).fetchall()
+            audits = c.execute(
+                "SELECT seq, at, actor, role, version_before, version_after, command, reason_code, note, "
+                "financial_effect FROM audit WHERE order_ref = ? ORDER BY seq", (r,)).fetchall()
+            return _timeline(order, events, notes, audits)
+
+        return self._read(read, snapshot=True)
+
+    # -- audit ------------------------------------------------------------------------------------
+    def audit_records(self) -> Iterator[AuditRecord]:
+        """Every audit record, in sequence order (read in one snapshot)."""
+        rows = self._read(lambda c: c.execute(f"SELECT {_AUDIT_COLS} FROM audit ORDER BY seq").fetchall(),
+                          snapshot=True)
+        for r in rows:
+            yield AuditRecord.model_validate(_audit_dict(r))
+
+    def verify_audit(self) -> ChainProblem | None:
+        """The first record edited, deleted or reordered, or None. Besides the hash chain, the last
+        record must be the head each commit writes to ``meta`` (``audit_head``): removing records from
+        the end leaves a valid shorter chain, but not the recorded head."""
+        def check(c: sqlite3.Connection) -> ChainProblem | None:
+            cur = c.execute(f"SELECT {_AUDIT_COLS} FROM audit ORDER BY seq")
+            problem = verify_chain(_audit_dict(r) for r in cur)
+            if problem is not None:
+                return problem
+            head = c.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
+            last = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            if head is None:
+                return None if last is None else ChainProblem(
+                    seq=last[0], problem="the store holds no record of its audit head")
+            seq_s, _, hash_ = head[0].partition(":")
+            seq = int(seq_s)
+            if last is None or last[0] < seq:
+                n = 0 if last is None else last[0]
+                return ChainProblem(seq=n + 1, problem=f"record {n + 1} is missing (deleted): the chain ends "
+                                                       f"at {n} but {seq} records were written")
+            if last[0] > seq or last[1] != hash_:
+                return ChainProblem(seq=seq + 1 if last[0] > seq else seq,
+                                    problem=f"the chain does not end where the last commit left it "
+                                            f"(record {seq})")
+            return None
+
+        return self._read(check, snapshot=True)
+
+    def audit_count(self) -> int:
+        return self._read(lambda c: c.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+    # -- commit -----------------------------------------------------------------------------------
+    def commit(self, req: CommitRequest) -> CommitResult:
+        if not isinstance(req, CommitRequest):
+            raise TypeError("commit() takes a CommitRequest")
+        self._forbid_if_read_only()
+        self.reference()
+        req_hash = req.request_hash()
+        ref = self._norm_ref(req.order_ref)
+        return self._write(lambda c: self._commit(c, req, req_hash, ref))
+
+    def _commit(self, c: sqlite3.Connection, req: CommitRequest, req_hash: str, ref: str) -> CommitResult:
+        # 1. Idempotency: the same key answers the same request once, whatever happened since.
+        seen = c.execute("SELECT request_hash, response FROM idempotency WHERE key = ?",
+                         (req.idempotency_key,)).fetchone()
+        if seen is not None:
+            if seen[0] != req_hash:
+                raise IdempotencyMismatch(
+                    "This change was already sent with the same request id but different content; it was "
+                    "not applied again. Review the order and confirm the change as a new request.")
+            return CommitResult.model_validate_json(seen[1]).model_copy(update={"replayed": True})
+        # 2. The order, fresh, inside the write lock; a stale version never overwrites.
+        row = self._order_row(c, ref)
+        oid, version, cust_id, acct_id = row[0], row[1], row[2], row[3]
+        if version != req.expected_version:
+            raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
+        try:
+            order = self._order(c, row)
+            customer, account = self._party(c, cust_id, acct_id)
+        except (ValidationError, UnicodeDecodeError) as e:
+            raise StoreCorrupt(f"The stored order {ref} is damaged and cannot be changed "
+                               f"({str(e).splitlines()[0]}); nothing was changed.") from None
+        head = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        now = self._clock()
+        ctx = PlanContext(
+            policy=self._policy, catalog=self._catalog, locations=self._locations, customer=customer,
+            account=account, now=now, ids=_TxnIds(c), actor=req.actor, role=self._role,
+            read_only=self._read_only, purpose="commit", reason_code=req.reason_code, note=req.note,
+            idempotency_key=req.idempotency_key, audit_seq=seq, audit_prev_hash=prev,
+        )
+        # 3. The engine decides; the store only writes what it decided.
+        try:
+            p = plan(order, req.amendments, ctx)
+        except PricingError as e:
+            raise RuleViolations([Violation(e.rule, e.message)]) from None
+        if p.violations:
+            raise RuleViolations(list(p.violations))
+        if p.order_after is None or p.audit is None:  # pragma: no cover - plan() contract
+            raise RuleViolations([Violation("session.refused", "the change could not be planned")])
+        new = p.order_after
+        # 4. Money first: a declined charge raises here and the transaction rolls back.
+        capture: str | None = None
+        if p.charge is not None:
+            pm = next((m for m in account.payment_methods if m.id == p.charge.payment_method_id), None)
+            if pm is None:
+                raise PaymentDeclined(f"There is no payment method {p.charge.payment_method_id} on the "
+                                      "account to charge; nothing was changed.")
+            capture = self._gateway.charge(pm, p.charge.amount,
+                                           f"{req.idempotency_key}/{p.charge.invoice_id}")
+        # 5. Write it all.
+        total = p.totals_after.grand_total if p.totals_after is not None else None
+        if total is None:  # pragma: no cover
+            total = price(new, self._policy, self._locations).grand_total
+        placed, stage, total_minor, currency, units, pc, pck = order_columns(new, total, self._locations)
+        cur = c.execute(
+            "UPDATE orders SET version = ?, stage = ?, total_minor = ?, units = ?, postcode = ?, "
+            "postcode_key = ?, json = ? WHERE id = ? AND version = ?",
+            (new.version, stage, total_minor, units, pc, pck, order_json(new), oid, version))
+        if cur.rowcount != 1:  # pragma: no cover - impossible under BEGIN IMMEDIATE
+            raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
+        c.executemany("INSERT OR IGNORE INTO order_skus(sku, placed_at, order_id) VALUES (?, ?, ?)",
+                      [(s, placed, oid) for s in {ln.sku for ln in new.lines}])
+        for d in p.documents:
+            doc_id, kind, amount, created, text = document_columns(d)
+            gw = capture if (capture and isinstance(d, Payment) and p.charge is not None
+                             and d.invoice_id == p.charge.invoice_id) else None
+            c.execute("INSERT INTO documents(doc_id, order_id, account, kind, amount_minor, created_at, "
+                      "gateway_ref, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (doc_id, oid, acct_id, kind, amount, created, gw, text))
+        if not p.store_credit_issued.is_zero:
+            new_acct = account.model_copy(update={"store_credit": account.store_credit + p.store_credit_issued})
+            c.execute("UPDATE accounts SET json = ? WHERE id = ?", (new_acct.model_dump_json(), acct_id))
+        for n in p.notifications:
+            c.execute("INSERT INTO notifications(event_id, channel, order_id, created_at, json) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT(event_id, channel) DO NOTHING",
+                      (n.event_id, n.channel, oid, n.created_at.isoformat(), n.model_dump_json()))
+        a = p.audit.model_dump(mode="json")
+        c.execute(f"INSERT INTO audit({_AUDIT_COLS}) VALUES ({','.join('?' * 14)})",
+                  (a["seq"], a["at"], a["actor"], a["role"], a["order_ref"], a["version_before"],
+                   a["version_after"], canonical_json(a["command"]), a["reason_code"], a["note"],
+                   canonical_json(a["financial_effect"]), a["idempotency_key"], a["prev_hash"], a["hash"]))
+        c.execute("INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
+                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{a['seq']}:{a['hash']}",))
+        result = CommitResult(order=new, documents=list(p.documents), notifications=list(p.notifications),
+                              audit_seq=p.audit.seq, delta=p.delta, changes=p.changes, replayed=False)
+        c.execute("INSERT INTO idempotency(key, request_hash, order_ref, created_at, response) "
+                  "VALUES (?, ?, ?, ?, ?)",
+                  (req.idempotency_key, req_hash, ref, now.isoformat(), result.model_dump_json()))
+        return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------
+
+_AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, command, reason_code, "
+               "note, financial_effect, idempotency_key, prev_hash, hash")
+
+
+def _audit_dict(r: tuple[Any, ...]) -> dict[str, Any]:
+    return {
+        "seq": r[0], "at": r[1], "actor": r[2], "role": r[3], "order_ref": r[4], "version_before": r[5],
+        "version_after": r[6], "command": json.loads(r[7]), "reason_code": r[8], "note": r[9],
+        "financial_effect": json.loads(r[10]), "idempotency_key": r[11], "prev_hash": r[12], "hash": r[13],
+    }
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Check the file is ours and not too new; migrate it if older; WAL."""
+    uv = check_version(conn, path)
+    if uv < SCHEMA_VERSION:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if uv == 0 and mode != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        begin_immediate(conn)
+        try:
+            if user_version(conn) < SCHEMA_VERSION:  # another process may have just done it
+                migrate(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        deadline = time.monotonic() + LOCK_DEADLINE_S
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+
+def _money_text(m: dict[str, str]) -> str:
+    try:
+        return str(Money(m["amount"], m["currency"]))
+    except Exception:  # noqa: BLE001 - shown as is
+        return f"{m.get('currency', '')} {m.get('amount', '')}"
+
+
+_DOC_TITLES = {
+    "INVOICE": "Invoice {id} issued", "PAYMENT": "Payment {id} captured", "CREDIT_MEMO": "Credit memo {id} issued",
+    "REFUND": "Refund {id} to the card", "STORE_CREDIT": "Store credit {id} issued",
+}
+
+
+def _timeline(order: Order, events: list, notes: list, audits: list) -> list[TimelineEntry]:
+    out: list[tuple[datetime, int, int, TimelineEntry]] = []
+    n = 0
+
+    def add(at: datetime, rank: int, entry: TimelineEntry) -> None:
+        nonlocal n
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=timezone.utc)
+        n += 1
+        out.append((at, rank, n, entry))
+
+    add(order.placed_at, 0, TimelineEntry(
+        at=order.placed_at, kind="event", title="Order placed",
+        detail=f"{order.market} market, via {order.channel}"))
+    for d in order.documents:
+        amount = d.total if isinstance(d, (Invoice, CreditMemo)) else d.amount
+        kind = getattr(d, "type", "")
+        detail = f"{amount}" + (f" · {kind.replace('_', ' ').lower()}" if kind else "")
+        if isinstance(d, CreditMemo) and d.reason_code:
+            detail += f" · reason {d.reason_code}"
+        add(d.created_at, 1, TimelineEntry(at=d.created_at, kind="event",
+                                           title=_DOC_TITLES[d.doc].format(id=d.id), detail=detail))
+    delivered: dict[datetime, list[str]] = {}
+    for ln in order.lines:
+        if ln.delivered_at is not None and ln.delivered:
+            delivered.setdefault(ln.delivered_at, []).append(f"{ln.delivered} × {ln.description}")
+    for at, what in delivered.items():
+        title = "Collected" if order.fulfilment.kind == "CLICK_AND_COLLECT" else "Delivered"
+        add(at, 1, TimelineEntry(at=at, kind="event", title=title, detail="; ".join(what)))
+    for at, title, detail in events:
+        t = datetime.fromisoformat(at)
+        add(t, 1, TimelineEntry(at=t, kind="event", title=title, detail=detail))
+    for (text,) in notes:
+        nt = Notification.model_validate_json(text)
+        add(nt.created_at, 3, TimelineEntry(at=nt.created_at, kind="notification", title=nt.subject,
+                                            detail=f"{nt.channel} to {nt.to}"))
+    for seq, at, actor, role, vb, va, command, reason, note, effect_json in audits:
+        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        try:
+            cmds = AMENDMENTS.validate_json(command)
+            what = "; ".join(describe(cmd) for cmd in cmds)
+        except Exception:  # noqa: BLE001 - an old or unknown command still shows
+            what = command
+        eff = json.loads(effect_json)
+        delta = eff.get("delta")
+        parts = [what]
+        if reason:
+            parts.append(f"reason {reason}")
+        if isinstance(delta, dict):
+            parts.append(f"delta {_money_text(delta)}")
+        if note:
+            parts.append(f"note: {note}")
+        add(t, 2, TimelineEntry(at=t, kind="audit", title=f"Version {vb} → {va} by {actor} ({role}), #{seq}",
+                                detail=" · ".join(parts)))
+    out.sort(key=lambda x: (x[0], x[1], x[2]))
+    return [e for *_, e in out]
+
+
+__all__ = ["SqliteStore", "map_error", "connect_rw", "connect_ro", "begin_immediate"]

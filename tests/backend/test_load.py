@@ -1,0 +1,126 @@
+"""Building stores: the demo builder, its atomic rename, its determinism, and `carecli demo`."""
+
+from __future__ import annotations
+
+import sqlite3
+from itertools import islice
+
+import pytest
+
+from carecli import demo
+from carecli.backend.sqlite import SqliteStore
+from carecli.backend.sqlite.load import build_demo
+from carecli.cli import main
+from carecli.engine.model import Order
+
+
+def _dump(path) -> list:
+    c = sqlite3.connect(path)
+    out = []
+    for table, cols in (("customers", "id, customer_id, name, email, phone_key, json"),
+                        ("accounts", "id, account_id, json"),
+                        ("orders", "id, ref, version, customer, placed_at, stage, total_minor, units, json"),
+                        ("documents", "id, doc_id, order_id, kind, amount_minor, json"),
+                        ("order_skus", "sku, placed_at, order_id"),
+                        ("counters", "kind, next"), ("variants", "sku, json")):
+        out.append(c.execute(f"SELECT {cols} FROM {table} ORDER BY 1, 2").fetchall())
+    out.append(c.execute("SELECT rowid, name FROM customer_names WHERE customer_names MATCH 'a*' "
+                         "ORDER BY rowid").fetchall())
+    c.close()
+    return out
+
+
+def test_small_demo_store_holds_the_demo_business(tmp_path):
+    p = tmp_path / "demo.db"
+    stats = build_demo(p, orders=120, seed=7, parallel=False)
+    assert stats.orders == 120 and stats.bytes == p.stat().st_size and stats.seconds > 0
+    assert not list(tmp_path.glob("*.building-*"))
+    with SqliteStore.open(p) as s:
+        meta = s.meta()
+        assert meta["demo_seed"] == "7" and meta["seed_case_ref"] == demo.SEED_CASE_REF
+        for dc, orders in islice(demo.generate(120, 7), 30):
+            for o in orders:
+                v = s.get_order(o.ref)
+                assert v.order == Order.model_validate_json(o.model_dump_json())
+                assert v.customer == dc.customer and v.account == dc.account
+        assert s.search_orders(demo.SEED_CASE_REF).items[0].ref == demo.SEED_CASE_REF
+
+
+def test_parallel_build_equals_serial_build(tmp_path):
+    a, b = tmp_path / "serial.db", tmp_path / "parallel.db"
+    build_demo(a, orders=2500, seed=11, parallel=False)
+    build_demo(b, orders=2500, seed=11, parallel=True, block=700)
+    assert _dump(a) == _dump(b)
+
+
+def test_a_failed_build_leaves_the_old_store_alone(tmp_path):
+    p = tmp_path / "store.db"
+    build_demo(p, orders=40, parallel=False)
+    before = p.read_bytes()
+
+    def boom(phase, done, total):
+        if phase == "indexes":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_demo(p, orders=60, seed=3, progress=boom, parallel=False)
+    assert p.read_bytes() == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["store.db"]
+
+
+def test_new_ids_never_collide_with_demo_ids(tmp_path):
+    from carecli.engine.commands import ChangeQuantity
+    from tests.backend.helpers import request
+
+    p = tmp_path / "demo.db"
+    build_demo(p, orders=60, parallel=False)
+    with SqliteStore.open(p, clock=lambda: demo.DEMO_NOW) as s:
+        v = s.get_order(demo.SCENARIOS["chicago_jacket"])
+        r = s.commit(request(v.order.ref, v.order.version, ChangeQuantity(line_id=1, quantity=2)))
+        ids = [d.id for d in r.order.documents]
+        assert len(ids) == len(set(ids))
+
+
+def test_cli_demo_builds_and_protects_other_stores(tmp_path, capsys):
+    p = tmp_path / "x" / "store.db"
+    assert main(["demo", "--orders", "50", "--store", str(p), "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "50 orders" in out and "MB" in out and " s" in out
+    assert main(["demo", "--orders", "30", "--store", str(p)]) == 0  # a demo store is rebuilt
+    other = tmp_path / "mine.db"
+    SqliteStore.open(other).close()
+    assert main(["demo", "--orders", "30", "--store", str(other)]) == 1
+    assert "not a demo store" in capsys.readouterr().err
+    assert main(["demo", "--orders", "30", "--store", str(other), "--force"]) == 0
+    assert main(["demo", "--orders", "0", "--store", str(other)]) == 2
+
+
+def test_cli_without_a_command(capsys):
+    assert main([]) == 0
+    assert "issue 4" in capsys.readouterr().out
+
+
+def test_fast_rows_equal_the_plain_rows():
+    """The bulk converter's inlined row building agrees with rows.py (used by commits)."""
+    from carecli.backend.sqlite.load import Converter
+    from carecli.backend.sqlite.rows import document_columns, order_columns, order_json, order_total
+    from carecli.engine.policy import default_policy
+
+    ref = demo.reference()
+    locs = {loc.id: loc for loc in ref.locations}
+    policy = default_policy()
+    conv = Converter(policy, locs)
+    orders = []
+    for dc, os_ in demo.generate(400, 7):
+        conv.add(dc.customer, dc.account, os_)
+        orders += os_
+    _, _, order_rows, doc_rows, _, _ = conv.take()
+    docs = iter(doc_rows)
+    for o, row in zip(orders, order_rows, strict=True):
+        total = order_total(o, policy, locs)
+        assert row[5:12] == order_columns(o, total, locs)
+        assert row[12] == order_json(o)
+        for d in o.documents:
+            r = next(docs)
+            assert (r[1], r[4], r[5], r[6], r[7]) == document_columns(d)
+    assert conv.trust_ledger

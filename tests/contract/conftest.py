@@ -1,0 +1,65 @@
+"""The contract suite's backends. Every test in tests/contract runs against each of them.
+
+Each backend is given a fresh copy of one small demo store (the first 20 orders are the demo's named
+scenarios). ``backend_factory(role=..., read_only=...)`` opens another view of the *same* data, so a
+test can try a write as a supervisor and then check, as an agent, that nothing changed. An HTTP backend
+joins the ``params`` list when it exists.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from carecli.backend.contract import Backend
+from carecli.backend.gateway import DemoGateway
+
+DEMO_ORDERS = 300
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    from carecli.backend.sqlite.load import build_demo
+
+    path = tmp_path_factory.mktemp("contract") / "demo.db"
+    build_demo(path, orders=DEMO_ORDERS, seed=7, parallel=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def clock():
+    from carecli.demo import DEMO_NOW
+
+    now = DEMO_NOW + timedelta(minutes=5)
+    return lambda: now
+
+
+@pytest.fixture(params=["sqlite"])
+def backend_factory(request, demo_template, tmp_path, clock) -> Iterator[Callable[..., Backend]]:
+    opened: list = []
+    gateway = DemoGateway()
+    if request.param == "sqlite":
+        from carecli.backend.sqlite import SqliteStore
+
+        path = tmp_path / "store.db"
+        shutil.copy(demo_template, path)
+
+        def make(role: str = "agent", read_only: bool | None = None) -> Backend:
+            b = SqliteStore.open(path, role=role, read_only=read_only, clock=clock, gateway=gateway)
+            opened.append(b)
+            return b
+    else:  # pragma: no cover
+        raise AssertionError(request.param)
+    make.gateway = gateway  # type: ignore[attr-defined]
+    yield make
+    for b in opened:
+        b.close()
+
+
+@pytest.fixture
+def backend(backend_factory) -> Backend:
+    return backend_factory()
