@@ -1,7 +1,9 @@
-"""The ``carecli`` command: sub-commands for the store; the screens are the default (issue 4).
+"""The ``carecli`` command: the app by default, and sub-commands for the store.
 
+    carecli [--store PATH] [--role agent|supervisor] [--read-only] [--theme NAME] [--config FILE]
     carecli demo [--orders N] [--store PATH] [--seed S] [--force]
     carecli audit verify [--store PATH]
+    carecli config
 
 The store is ``--store PATH``, else ``$CARECLI_STORE``, else ``store.db`` in the user data dir
 (``platformdirs.user_data_dir("carecli")``).
@@ -18,17 +20,11 @@ from typing import Sequence, TextIO
 
 
 def default_store_path() -> Path:
-    env = os.environ.get("CARECLI_STORE", "").strip()
-    if env:
-        return Path(env).expanduser()
-    try:
-        from .config import locations
+    """The store the settings name (file < ``CARECLI_STORE`` environment), else the user data dir's."""
+    from .config import load_settings, locations
 
-        return locations().default_store
-    except ImportError:  # pragma: no cover - config lands with the screens
-        import platformdirs
-
-        return Path(platformdirs.user_data_dir("carecli")) / "store.db"
+    settings, _ = load_settings()
+    return settings.store_path(locations())
 
 
 class ProgressBar:
@@ -125,9 +121,31 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    from .config import describe_locations, load_settings
+
+    settings, warnings = load_settings({"store": args.store} if args.store else {})
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(describe_locations(settings))
+    print(f"{'role':<14} {settings.role}{' (read-only)' if settings.effective_read_only else ''}")
+    print(f"{'theme':<14} {settings.theme}")
+    print("precedence     defaults < settings file < CARECLI_* environment < command-line flags")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="carecli", description="Amend orders after checkout, from the terminal.")
+    p = argparse.ArgumentParser(prog="carecli", description="Amend orders after checkout, from the terminal. "
+                                "With no command, opens the app (building the demo store on first start).")
+    p.add_argument("--store", help="store file (default: settings, $CARECLI_STORE, or the user data dir)")
+    p.add_argument("--role", choices=("agent", "supervisor"), help="who is at the keyboard")
+    p.add_argument("--read-only", action="store_true", default=None, help="change nothing (supervisors by default)")
+    p.add_argument("--theme", help="carecli-dark, carecli-light, carecli-contrast, ansi-dark, ansi-light")
+    p.add_argument("--config", help="settings file (default: config.toml in the user config dir)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    cfg = sub.add_parser("config", help="print where settings, policy, store and logs live")
+    cfg.set_defaults(func=_cmd_config)
 
     demo = sub.add_parser("demo", help="build the deterministic demo store",
                           description="Build (or rebuild) the demo store: a realistic business to try "
@@ -150,8 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        print("the screens arrive with issue 4")
-        return 0
+        from .tui import run
+
+        flags = {"store": args.store, "role": args.role, "read_only": args.read_only, "theme": args.theme,
+                 "config": args.config}
+        return run(flags)
     return int(func(args))
 
 

@@ -84,7 +84,7 @@ class OrderScreen(Screen[None]):
     def _line_columns(self) -> None:
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
         lines = self.query_one("#lines", DataTable)
-        self._narrow = self.app.size.width < 110
+        self._narrow = self.app.size.width < 104
         wide = (("#", "id", 3), ("Item", "item", 34), ("Unit", "unit", 12), ("Qty", "qty", 4),
                 ("Status", "status", 24), ("Total", "total", 12))
         narrow = (("#", "id", 2), ("Item", "item", 23), ("Unit", "unit", 10), ("Qty", "qty", 3),
@@ -94,7 +94,7 @@ class OrderScreen(Screen[None]):
             lines.add_column(label, key=key, width=width)
 
     def on_resize(self) -> None:
-        if self.session is not None and (self.app.size.width < 110) != self._narrow:
+        if self.session is not None and (self.app.size.width < 104) != self._narrow:
             self._line_columns()
             self._render_lines()
 

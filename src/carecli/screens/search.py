@@ -64,7 +64,7 @@ class SearchScreen(Screen[None]):
     def _columns(self) -> None:
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
         table = self.query_one("#results", DataTable)
-        self._narrow = self.app.size.width < 100
+        self._narrow = self.app.size.width < 106
         wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 24),
                 ("Stage", "stage", 22), ("Total", "total", 13), ("Items", "items", 5))
         narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 16),
@@ -74,7 +74,7 @@ class SearchScreen(Screen[None]):
             table.add_column(label, key=key, width=width)
 
     def on_resize(self) -> None:
-        if (self.app.size.width < 100) != self._narrow:
+        if (self.app.size.width < 106) != self._narrow:
             self._columns()
             if self._page is not None:
                 self._show(self._page)
