@@ -34,3 +34,8 @@ def test_engine_modules_import_nothing_of_carecli_outside_engine():
                 for alias in node.names:
                     assert alias.name.split(".")[0] not in {"textual", "rich", "httpx", "sqlite3", "time",
                                                             "random", "uuid"}, f"{path.name} imports {alias.name}"
+
+
+def test_backend_imports_no_ui():
+    mods = _modules_after("import carecli.backend.contract, carecli.backend.sqlite.store, carecli.cli")
+    assert "textual" not in mods, "the backend (or the CLI's sub-commands) pulled in textual"

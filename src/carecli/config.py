@@ -94,8 +94,8 @@ class Settings(BaseModel):
         return self.read_only if self.read_only is not None else self.role == "supervisor"
 
     def store_path(self, where: Locations) -> Path:
-        if self.backend.startswith("sqlite:///"):
-            return Path(self.backend.removeprefix("sqlite://"))
+        if self.backend.startswith("sqlite:///"):  # sqlite:///srv/care.db (or ////) is /srv/care.db
+            return Path("/" + self.backend.removeprefix("sqlite:///").lstrip("/"))
         return self.store or where.default_store
 
     def policy_path(self, where: Locations) -> Path:
