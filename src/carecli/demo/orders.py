@@ -140,6 +140,7 @@ class OrderFactory:
         self.variants = {v.sku: VInfo.of(v) for v in variants}
         self.locations = {loc.id: loc for loc in locations}
         self._collect: dict[str, tuple] = {}
+        self._single: dict[tuple, tuple] = {}  # one-line orders: (grand total, invoice items)
 
     # -- fulfilment choices ------------------------------------------------------------------------
     def rate_for(self, address: Address) -> Rate:
@@ -180,17 +181,30 @@ class OrderFactory:
             exempt.append(v.exempt)
             qtys.append(ln.ordered)
         promos = (d.promo[0],) if d.promo else ()
-        price = self.pricer.price
-        before = price(units, qtys, exempt, promos, d.rate, d.inclusive, d.ship)
         tax_label = d.rate.label_inclusive if d.inclusive else d.rate.label_exclusive
+        # Nearly half the orders are one line with nothing taken off: their price and invoice items
+        # depend only on (variant, quantity, place, delivery), so they are computed once and shared.
+        key = None
+        if len(lines) == 1 and not promos and not d.events:
+            key = (vs[0].sku, qtys[0], cur, id(d.rate), d.inclusive, d.ship)
+            hit = self._single.get(key)
+        if key is None or hit is None:
+            before = self.pricer.price(units, qtys, exempt, promos, d.rate, d.inclusive, d.ship)
+            grand = Money.from_minor(before.grand, cur)
+            items = self.docs.invoice_items(before, vs, qtys, cur, tax_label)
+            if key is not None:
+                if len(self._single) > 100_000:
+                    self._single.clear()
+                self._single[key] = (grand, items)
+        else:
+            grand, items = hit
+            before = None  # not needed: a cached order has no money events
         inv_id = f"INV-{n}"
-        grand = Money.from_minor(before.grand, cur)  # totals rarely repeat: not worth caching
         pm = d.payment_method_id
         placed = d.placed
         documents: list = [
             build_invoice({
-                "doc": "INVOICE", "id": inv_id, "order_ref": ref, "type": "ORDER",
-                "items": self.docs.invoice_items(before, vs, qtys, cur, tax_label),
+                "doc": "INVOICE", "id": inv_id, "order_ref": ref, "type": "ORDER", "items": items,
                 "total": grand, "created_at": placed, "payment_method_id": pm}),
             build_payment({
                 "doc": "PAYMENT", "id": f"PAY-{n}", "order_ref": ref, "invoice_id": inv_id,
