@@ -18,7 +18,7 @@ run: $(STAMP)
 
 ## test: the whole suite (stress suites at reduced size unless CARECLI_STRESS_SCALE is set)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 ## demo: (re)build the demo store; ORDERS=1000000 for the full-size one
 demo: $(STAMP)

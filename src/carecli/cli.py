@@ -30,9 +30,9 @@ def default_store_path() -> Path:
 class ProgressBar:
     """A one-line progress bar on a terminal; a line per phase when stderr is not one."""
 
-    def __init__(self, out: TextIO = sys.stderr, width: int = 32) -> None:
-        self.out, self.width = out, width
-        self.tty = out.isatty()
+    def __init__(self, out: TextIO | None = None, width: int = 32) -> None:
+        self.out, self.width = out or sys.stderr, width
+        self.tty = self.out.isatty()
         self.phase = ""
         self.t0 = time.perf_counter()
         self.last = 0.0

@@ -95,9 +95,14 @@ def test_cli_demo_builds_and_protects_other_stores(tmp_path, capsys):
     assert main(["demo", "--orders", "0", "--store", str(other)]) == 2
 
 
-def test_cli_without_a_command(capsys):
-    assert main([]) == 0
-    assert "issue 4" in capsys.readouterr().out
+def test_cli_without_a_command_opens_the_app_with_the_flags(monkeypatch):
+    import carecli.tui
+
+    seen = {}
+    monkeypatch.setattr(carecli.tui, "run", lambda flags: seen.update(flags) or 0)
+    assert main(["--role", "supervisor", "--theme", "ansi-dark", "--store", "/srv/x.db"]) == 0
+    assert seen == {"store": "/srv/x.db", "role": "supervisor", "read_only": None, "theme": "ansi-dark",
+                    "config": None}
 
 
 def test_fast_rows_equal_the_plain_rows():

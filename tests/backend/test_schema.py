@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import sqlite3
 
 import pytest
@@ -79,8 +80,9 @@ def test_a_newer_file_is_refused_and_left_alone(store_path):
     assert _digest(store_path) == before
 
 
-@pytest.mark.parametrize("content", [b"hello, this is not a database" * 100, os.urandom(8192),
-                                     b"SQLite format 2\x00" + b"\x00" * 4000])
+@pytest.mark.parametrize("content", [b"hello, this is not a database" * 100,
+                                     bytes(random.Random(7).randrange(256) for _ in range(8192)),
+                                     b"SQLite format 2\x00" + b"\x00" * 4000], ids=["text", "noise", "sqlite2"])
 def test_a_file_that_is_not_sqlite_is_store_corrupt(tmp_path, content):
     p = tmp_path / "junk.db"
     p.write_bytes(content)
