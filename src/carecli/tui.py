@@ -59,9 +59,14 @@ def run(flags: dict[str, Any]) -> int:
         print(f"carecli: {title}: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2
     from .app import CareApp
+    from .config import locations
+    from .themes import user_themes
 
+    # The operator's own themes: config dir/themes/*.toml; a bad file is named and skipped.
+    theme_dir = locations().config_dir / "themes"
+    themes, theme_warnings = user_themes(sorted(theme_dir.glob("*.toml")) if theme_dir.is_dir() else [])
     try:
-        CareApp(backend, settings, warnings=warnings).run()
+        CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes).run()
     finally:
         backend.close()
     return 0
