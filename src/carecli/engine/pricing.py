@@ -34,18 +34,46 @@ class PricingError(ValueError):
 
 
 class LinePrice(NamedTuple):
+    """One line's figures. Kept as Decimals in the order's currency (pricing builds one per line,
+    twice per plan); each figure is read as Money through the properties below."""
+
     line_id: int
     quantity: int
-    gross: Money  # unit price × live quantity
-    line_discount: Money
-    order_discount: Money  # this line's share of the order-level discounts
-    net: Money  # gross − discounts, as priced (tax-inclusive in an inclusive market)
-    tax: Money
-    total: Money  # what the customer pays for the line
+    currency: str
+    gross_d: Decimal  # unit price × live quantity
+    line_discount_d: Decimal
+    order_discount_d: Decimal  # this line's share of the order-level discounts
+    net_d: Decimal  # gross − discounts, as priced (tax-inclusive in an inclusive market)
+    tax_d: Decimal
+    total_d: Decimal  # what the customer pays for the line
+
+    @property
+    def gross(self) -> Money:
+        return Money._exact(self.gross_d, self.currency)
+
+    @property
+    def line_discount(self) -> Money:
+        return Money._exact(self.line_discount_d, self.currency)
+
+    @property
+    def order_discount(self) -> Money:
+        return Money._exact(self.order_discount_d, self.currency)
+
+    @property
+    def net(self) -> Money:
+        return Money._exact(self.net_d, self.currency)
+
+    @property
+    def tax(self) -> Money:
+        return Money._exact(self.tax_d, self.currency)
+
+    @property
+    def total(self) -> Money:
+        return Money._exact(self.total_d, self.currency)
 
     @property
     def net_ex_tax(self) -> Money:
-        return self.total - self.tax
+        return Money._exact(self.total_d - self.tax_d, self.currency)
 
 
 @dataclass(frozen=True)
@@ -178,8 +206,7 @@ def price(order: Order, policy: Policy, locations: Mapping[str, PickupLocation])
         else:
             t = (net * rate / one_plus if inclusive else net * rate).quantize(quantum, rounding=mode)
         tot = net if inclusive else net + t
-        prices.append(LinePrice(ln.line_id, max(ln.quantity, 0), exact(g, cur), exact(g - left, cur),
-                                exact(share, cur), exact(net, cur), exact(t, cur), exact(tot, cur)))
+        prices.append(LinePrice(ln.line_id, max(ln.quantity, 0), cur, g, g - left, share, net, t, tot))
         sub += g
         disc += g - net
         tax_sum += t
