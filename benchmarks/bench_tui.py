@@ -41,6 +41,8 @@ def main() -> int:
     ap.add_argument("--query", default="whitfield")
     args = ap.parse_args()
     env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench",
+           **({"CARECLI_UI__SEARCH_DEBOUNCE_MS": os.environ["CARECLI_UI__SEARCH_DEBOUNCE_MS"]}
+              if "CARECLI_UI__SEARCH_DEBOUNCE_MS" in os.environ else {}),
            "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
     tm = Tmux(120, 40)
     try:

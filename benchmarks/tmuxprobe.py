@@ -33,6 +33,10 @@ class Tmux:
         self.ctl = subprocess.Popen(self.base + ["-C", "attach", "-t", "keeper"], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True, bufsize=1)
         self._n = 0
+        # Attaching answers with a block of its own; read it so that every later answer is our own.
+        assert self.ctl.stdout
+        while not self.ctl.stdout.readline().startswith(("%end", "%error")):
+            pass
 
     def cmd(self, command: str) -> list[str]:
         """Run one tmux command through the control client; its output lines."""
@@ -71,7 +75,7 @@ class Tmux:
         return "\n".join(self.cmd(f"capture-pane -p -t ={name}:"))
 
     def pid(self, name: str) -> int:
-        return int(self.cmd(f"display-message -p -t ={name}: '#{{pane_pid}}'")[0])
+        return int(self.cmd(f"list-panes -t ={name}: -F '#{{pane_pid}}'")[0])
 
     def keys(self, name: str, *keys: str, literal: bool = False) -> None:
         flag = "-l " if literal else ""
