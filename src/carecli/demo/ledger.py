@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from ..engine.model import CreditMemo, DocumentItem, Invoice, Order, Payment, Refund, StoreCredit
+from ..engine.model import DocumentItem, Order
 from ..engine.money import Money
 from ..engine.policy import Policy, TaxJurisdiction
+from ..engine.settlement import LedgerSums, ledger_sums
 from ._fast import MoneyCache, builder, maker
 
 make_item = maker(DocumentItem)
@@ -307,49 +308,13 @@ class DocumentWriter:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Balance:
-    invoiced: Money
-    credited: Money  # Σ credit memos
-    credited_price: Money  # Σ credit memos other than appeasement credits (those leave the price)
-    captured: Money
-    refunded: Money
-    store_credit: Money
-
-    @property
-    def ok(self) -> bool:
-        return (
-            self.captured - self.refunded - self.store_credit == self.invoiced - self.credited
-            and self.refunded <= self.captured
-            and not self.refunded.is_negative
-            and not self.store_credit.is_negative
-        )
+# The engine's own sums: one definition of DOMAIN §5 for the demo, the store and the tests.
+Balance = LedgerSums
 
 
 def ledger_balance(docs: Iterable[object], currency: str) -> Balance:
-    z = Money.zero(currency)
-    inv = cm = cm_price = cap = rf = sc = z
-    for d in docs:
-        if isinstance(d, Invoice):
-            inv = inv + d.total
-        elif isinstance(d, CreditMemo):
-            cm = cm + d.total
-            if d.type != "APPEASEMENT":
-                cm_price = cm_price + d.total
-        elif isinstance(d, Payment):
-            cap = cap + d.amount
-        elif isinstance(d, Refund):
-            rf = rf + d.amount
-        elif isinstance(d, StoreCredit):
-            sc = sc + d.amount
-    return Balance(inv, cm, cm_price, cap, rf, sc)
+    return ledger_sums(docs, currency)  # type: ignore[arg-type]
 
 
 def order_balance(order: Order) -> Balance:
     return ledger_balance(order.documents, order.currency)
-
-
-__all__ = [
-    "Balance", "DocumentWriter", "PromoDiscount", "Quick", "QuickPricer", "Rate", "ledger_balance",
-    "order_balance", "rdiv",
-]

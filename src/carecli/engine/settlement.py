@@ -37,31 +37,40 @@ class Charge:
 @dataclass(frozen=True)
 class LedgerSums:
     invoiced: Money
-    credited: Money
+    credited: Money  # Σ credit memos
     captured: Money
     refunded: Money
     store_credit: Money
+    credited_price: Money  # Σ credit memos but appeasement credits (those leave the price as it was)
 
     @property
     def balanced(self) -> bool:
         return (self.captured - self.refunded - self.store_credit) == (self.invoiced - self.credited)
 
+    @property
+    def ok(self) -> bool:
+        """DOMAIN §5: balanced, refunded ≤ captured, no money balance below zero."""
+        return (self.balanced and self.refunded <= self.captured and not self.refunded.is_negative
+                and not self.store_credit.is_negative)
+
 
 def ledger_sums(documents: Iterable[Document], currency: str) -> LedgerSums:
     z = Money.zero(currency)
-    inv = cm = cap = ref = sc = z
+    inv = cm = cm_price = cap = ref = sc = z
     for d in documents:
         if isinstance(d, Invoice):
             inv = inv + d.total
         elif isinstance(d, CreditMemo):
             cm = cm + d.total
+            if d.type != "APPEASEMENT":
+                cm_price = cm_price + d.total
         elif isinstance(d, Payment):
             cap = cap + d.amount
         elif isinstance(d, Refund):
             ref = ref + d.amount
         elif isinstance(d, StoreCredit):
             sc = sc + d.amount
-    return LedgerSums(inv, cm, cap, ref, sc)
+    return LedgerSums(inv, cm, cap, ref, sc, cm_price)
 
 
 def ledger_problems(documents: Sequence[Document], currency: str) -> list[str]:
