@@ -18,7 +18,7 @@ from ..backend.contract import (
 from ..engine.amend import line_locks, order_locks
 from ..engine.commands import Amendment, CancelOrder, RemoveLine, describe
 from ..engine.model import ClickAndCollect, HomeDelivery, Line, line_status
-from ..engine.pricing import PricingError, price
+from ..engine.pricing import PricingError
 from ..widgets.badges import read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.safe import text
@@ -162,10 +162,8 @@ class OrderScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         collect = s.view.order.fulfilment.kind == "CLICK_AND_COLLECT"
-        try:
-            totals = price(s.view.order, s.reference.policy, s.reference.location_map())
-        except PricingError:
-            totals = None
+        priced = s.totals()
+        totals = None if isinstance(priced, PricingError) else priced
         for ln in s.view.order.lines:
             lp = totals.line(ln.line_id) if totals else None
             style = "dim" if ln.quantity <= 0 else ""
@@ -249,10 +247,11 @@ class OrderScreen(Screen[None]):
         assert s is not None
         o = s.view.order
         parts: list = []
-        try:
-            parts.append(totals_table(price(o, s.reference.policy, s.reference.location_map()), o))
-        except PricingError as e:
-            parts.append(text(f"This order cannot be priced: {e.message}", "red"))
+        priced = s.totals()
+        if isinstance(priced, PricingError):
+            parts.append(text(f"This order cannot be priced: {priced.message}", "red"))
+        else:
+            parts.append(totals_table(priced, o))
         parts.append(Text("\nDocuments", "bold underline"))
         parts.extend(document_lines(o.documents, s.view.account) or [Text("none", "dim")])
         self.query_one("#money", Static).update(Group(*parts))

@@ -16,6 +16,7 @@ from ..engine.audit import canonical_json
 from ..engine.commands import Amendment
 from ..engine.context import PlanContext
 from ..engine.plan import Plan, plan, reason_kind
+from ..engine.pricing import PricingError, Totals, price
 from ..engine.rules import Violation
 
 
@@ -27,6 +28,18 @@ class AmendSession:
     staged: list[Amendment] = field(default_factory=list)
     preview: Plan | None = None
     _key: tuple[str, str] | None = None  # (request fingerprint, idempotency key) of the last attempt
+    _priced: tuple[OrderView, "Totals | PricingError"] | None = None
+
+    def totals(self) -> Totals | PricingError:
+        """The order's current totals (or why it cannot be priced), priced once per order version read."""
+        if self._priced is None or self._priced[0] is not self.view:
+            try:
+                result: Totals | PricingError = price(self.view.order, self.reference.policy,
+                                                      self.reference.location_map())
+            except PricingError as e:
+                result = e
+            self._priced = (self.view, result)
+        return self._priced[1]
 
     def context(self, now: datetime) -> PlanContext:
         return PlanContext(
