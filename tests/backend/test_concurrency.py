@@ -77,9 +77,13 @@ def test_four_processes_commit_at_once_with_no_lost_update(store_path, tmp_path)
     queue = ctx.Queue()
     from tests.backend.workers import committer
 
-    procs = [ctx.Process(target=committer, args=(str(store_path), w, n, queue)) for w in range(4)]
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=committer, args=(str(store_path), w, n, queue, ready, go)) for w in range(4)]
     for p in procs:
         p.start()
+    for _ in procs:  # every process has opened the store: start them together
+        assert ready.acquire(timeout=120)
+    go.set()
     results = [queue.get(timeout=300) for _ in procs]
     for p in procs:
         p.join(timeout=60)

@@ -33,13 +33,17 @@ def _amend(store: SqliteStore, ref: str, rng: random.Random, actor: str, key: st
             conflicts += 1
 
 
-def committer(path: str, worker: int, n: int, queue) -> None:
-    """One of several processes committing to one store at once."""
+def committer(path: str, worker: int, n: int, queue, ready=None, go=None) -> None:
+    """One of several processes committing to one store at once: each opens the store, says it is
+    ready, and starts only when all are (``go``), so that they race whatever their start-up times."""
     rng = random.Random(worker)
     done = conflicts = 0
     errors: list[str] = []
     try:
         with SqliteStore.open(path, clock=lambda: business.NOW) as store:
+            if ready is not None and go is not None:
+                ready.release()
+                go.wait(120)
             for i in range(n):
                 ref = TARGETS[rng.randrange(len(TARGETS))]
                 try:
