@@ -304,3 +304,15 @@ def test_bad_customer_details_are_named(agent, store_path):
 def test_find_customers_never_raises_on_odd_text(agent):
     for q in ("", "   ", '"', "*", "NEAR(", "\x1b[31m", "@", "+", "a" * 5000, "-- drop"):
         assert isinstance(agent.find_customers(q), list)
+
+
+def test_the_timeline_tells_how_the_order_was_placed(agent):
+    r = agent.place_order(req(dana_draft()))
+    audit = [e for e in agent.get_timeline(r.order.ref) if e.kind == "audit"]
+    assert [e.detail for e in audit] == ["Order placed by phone: 1 line(s) · delta USD 116.81"]
+    d = dana_draft(lines=(NewLine(sku="HAT-MER", quantity=1),), no_charge=True, payment_method_id=None,
+                   link=OrderLink(kind="replacement", order_ref=business.DANA_REF))
+    rep = agent.place_order(req(d, reason_code="DAMAGED"))
+    (entry,) = [e for e in agent.get_timeline(rep.order.ref) if e.kind == "audit"]
+    assert entry.detail == f"Replacement of {business.DANA_REF}: 1 line(s), no charge · reason DAMAGED · delta USD 0.00"
+    assert entry.title.startswith("Version 0 → 1 by agent.test")

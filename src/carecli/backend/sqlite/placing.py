@@ -13,6 +13,7 @@ skipped. Customers take ``CUS-<n>``/``BA-<n>``/``PM-<n>-1`` from the ``CUS`` row
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from datetime import datetime
@@ -374,5 +375,22 @@ def customer_address(c: sqlite3.Connection, customer_row: int) -> Address | None
     return None
 
 
+def describe_command(command: str) -> str | None:
+    """A sentence for a placement's audit command (the timeline), or None for any other command."""
+    try:
+        cmds = json.loads(command)
+        c = cmds[0]
+        if c.get("kind") != "place_order":
+            return None
+        n = len(c.get("lines", ()))
+        link = c.get("link") or {}
+        what = {"replacement": "Replacement of", "reorder": "Re-order of", "exchange": "Exchange for"}.get(
+            link.get("kind", ""), "")
+        head = f"{what} {link.get('order_ref', '')}".strip() if what else f"Order placed by {c.get('channel', 'phone')}"
+        return f"{head}: {n} line(s)" + (", no charge" if c.get("no_charge") else "")
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
 __all__ = ["next_order_ref", "insert_order", "link_orders", "links_of", "place_order", "create_customer",
-           "find_customers", "customer_address", "append_audit", "FIRST_REF"]
+           "find_customers", "customer_address", "append_audit", "describe_command", "FIRST_REF"]

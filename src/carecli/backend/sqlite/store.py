@@ -784,7 +784,7 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
             cmds = AMENDMENTS.validate_json(command)
             what = "; ".join(describe(cmd) for cmd in cmds)
         except Exception:  # noqa: BLE001 - an old or unknown command still shows
-            what = command
+            what = _placing.describe_command(command) or command
         eff = json.loads(effect_json)
         delta = eff.get("delta")
         parts = [what]
