@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 
 from carecli.engine.commands import AddLine, CancelOrder
-from carecli.engine.context import PlanContext
 from carecli.engine.model import (
     Address, ClickAndCollect, Discount, HomeDelivery, Invoice, Payment, PaymentMethod, Stage, order_stage,
 )

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import Input, Select
 
 from carecli.backend.contract import Forbidden, PlaceOrderRequest
 from carecli.demo import SCENARIOS, SEED_CASE_REF

@@ -40,7 +40,6 @@ from .rows import document_columns, ledger_total, order_columns, order_json
 from .search import MAX_CUSTOMERS, clean, email_key, fts_query, name_tokens, phone_keys
 
 FIRST_REF = 100_001  # the demo's first ref; search reads bare numbers of 6 digits and more as refs
-_REF = re.compile(r"^ON-(\d+)$")
 
 
 # --------------------------------------------------------------------------------------------------
