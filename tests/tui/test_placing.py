@@ -166,6 +166,10 @@ async def test_a_replacement_order_for_chosen_lines(app_factory, open_store):
         await settled(pilot)
         new_ref = app.screen.ref
         assert "replaces" in str(app.screen.query_one("#order-title").render())
+        await pilot.press("escape")  # back to the original, read again: it names its replacement
+        await until(pilot, lambda: app.screen is original
+                    and f"replaced by {new_ref}" in str(original.query_one("#order-title").render()),
+                    "the original to name its replacement")
     store = open_store()
     assert [(x.kind, x.ref) for x in store.get_order(SEED_CASE_REF).links] == [("replacement", new_ref)]
     new = store.get_order(new_ref)

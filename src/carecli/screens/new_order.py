@@ -468,6 +468,9 @@ class NewOrderScreen(Screen[None]):
         self.app.notify(f"Order {result.order.ref} placed ({money}). {len(result.notifications)} confirmation(s) "
                         "queued for the customer.", title="Placed", severity="information", timeout=8)
         self.app.pop_screen()
+        under = self.app.screen
+        if isinstance(under, OrderScreen) and result.link is not None and under.ref == result.link.order_ref:
+            under.load()  # the original now names its new order in its header
         self.app.push_screen(OrderScreen(result.order.ref))
 
     def _place_failed(self, error: BackendError) -> None:
