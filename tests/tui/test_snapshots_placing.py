@@ -20,6 +20,7 @@ from carecli.demo import SCENARIOS, SEED_CASE_REF
 from carecli.engine.commands import AddLine
 from carecli.engine.placing import NewLine, NewOrder, OrderLink
 from carecli.screens.customer import CustomerDialog, NewCustomerDialog
+from carecli.screens.dialogs import VariantDialog
 from carecli.screens.new_order import NewOrderScreen, PlaceDialog
 
 from .conftest import in_front, paste, search_loaded, settled, until
@@ -71,6 +72,15 @@ async def new_order_phone(pilot, env):
     await _phone_order(pilot)
 
 
+async def new_order_add_line(pilot, env):
+    await _phone_order(pilot)
+    await pilot.press("a")
+    await in_front(pilot, VariantDialog)
+    await paste(pilot, "JKT-DWN-M")
+    await settled(pilot)
+    assert "Stock: " in str(pilot.app.screen.query_one("#message").render())
+
+
 async def place_dialog(pilot, env):
     await _phone_order(pilot)
     await pilot.press("ctrl+s")
@@ -116,6 +126,7 @@ VIEWS: dict[str, View] = {
     "customer_find": View(customer_find),
     "customer_new": View(customer_new),
     "new_order_phone": View(new_order_phone),
+    "new_order_add_line": View(new_order_add_line),
     "place_dialog": View(place_dialog),
     "replacement": View(replacement),
     "reorder": View(reorder),

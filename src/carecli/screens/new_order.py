@@ -386,8 +386,8 @@ class NewOrderScreen(Screen[None]):
     # -- actions ------------------------------------------------------------------------------------
     def action_add_line(self) -> None:
         d = self.draft
-        self.app.push_screen(self._dialogs().VariantDialog(d.as_order(self.app.clock()), d.reference, None),
-                             self.change)
+        self.app.push_screen(self._dialogs().VariantDialog(d.as_order(self.app.clock()), d.reference, None,
+                                                           stock_by_location=True), self.change)
 
     def action_quantity(self) -> None:
         lid = self._line_id()
