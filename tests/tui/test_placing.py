@@ -6,6 +6,7 @@
 3. a replacement from an order (a line dropped, a reason required) → linked both ways, nothing charged;
 4. a re-order of a cancelled order, re-priced at today's catalog prices;
 5. a double Place sends one request; the store holds one order;
+7. a declined card: the decline is told, the draft stays, nothing is placed;
 6. read-only: F2, n and o do nothing, and the backend refuses anyway.
 """
 
@@ -250,3 +251,30 @@ async def test_read_only_cannot_create(app_factory, open_store):
         draft = OrderDraft.from_order(view, app.backend.reference(), "replacement")
         with pytest.raises(Forbidden):
             app.backend.place_order(draft.request("LOST_IN_TRANSIT", "", "kim"))
+
+
+@pytest.mark.asyncio
+async def test_a_declined_card_says_so_and_places_nothing(app_factory, open_store):
+    from carecli.engine.commands import AddLine
+
+    app = app_factory()
+    async with app.run_test(size=WIDE) as pilot:
+        await search_loaded(pilot)
+        view = app.backend.get_order(SCENARIOS["declining_card"])
+        assert view.account.payment_methods[0].last4 == "0002"
+        draft = OrderDraft.for_customer(view.customer, view.account, app.backend.reference(),
+                                        market=view.order.market, address=None)
+        draft.fulfilment = view.order.fulfilment
+        screen = NewOrderScreen(draft)
+        app.push_screen(screen)
+        await in_front(pilot, NewOrderScreen)
+        screen.change(AddLine(sku=view.order.lines[0].sku, quantity=1))
+        await settled(pilot)
+        before = {s.ref for s in app.backend.get_account(view.account.id).orders}
+        await pilot.press("ctrl+s")
+        await in_front(pilot, PlaceDialog)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any(n.title == "Payment declined" for n in app._notifications),
+                    "the decline to be told")
+        assert app.screen is screen and not screen.placing  # still on the draft, free to try another card
+    assert {s.ref for s in open_store().get_account(view.account.id).orders} == before
