@@ -6,8 +6,8 @@
 3. a replacement from an order (a line dropped, a reason required) → linked both ways, nothing charged;
 4. a re-order of a cancelled order, re-priced at today's catalog prices;
 5. a double Place sends one request; the store holds one order;
-7. a declined card: the decline is told, the draft stays, nothing is placed;
-6. read-only: F2, n and o do nothing, and the backend refuses anyway.
+6. read-only: F2, n and o do nothing, and the backend refuses anyway;
+7. a declined card: the decline is told, the draft stays, nothing is placed.
 """
 
 from __future__ import annotations
