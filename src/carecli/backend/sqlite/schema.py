@@ -212,12 +212,32 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
 
 
+V3_ORDER_LINKS = """
+-- Orders placed from an earlier one: a no-charge replacement, an exchange's new order, a re-order.
+CREATE TABLE order_links (
+    id           INTEGER PRIMARY KEY,
+    original_ref TEXT NOT NULL,         -- the earlier order
+    new_ref      TEXT NOT NULL,         -- the order placed from it
+    kind         TEXT NOT NULL CHECK (kind IN ('replacement', 'exchange', 'reorder')),
+    UNIQUE (original_ref, new_ref)
+);
+CREATE INDEX order_links_new ON order_links(new_ref);
+
+-- The address a customer gave when care created them (the default delivery address of a new order).
+CREATE TABLE customer_addresses (
+    customer INTEGER PRIMARY KEY REFERENCES customers(id),
+    json     TEXT NOT NULL              -- engine.model.Address
+);
+"""
+
+
 Step = Callable[[sqlite3.Connection], None]
 
 # version -> (DDL, data step or None). Append only: never edit a migration that has shipped.
 MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     1: (V1, None),
     2: (V2, _v2_backfill),
+    3: (V3_ORDER_LINKS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

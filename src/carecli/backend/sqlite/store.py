@@ -44,12 +44,14 @@ from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, Forbidden, IdempotencyMismatch, LedgerEntry,
+    AccountView, BackendError, CommitRequest, CommitResult, CustomerSummary, Forbidden, NewCustomerRequest,
+    PlaceOrderRequest, PlaceOrderResult, IdempotencyMismatch, LedgerEntry,
     NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
     SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
 )
 from ..gateway import DemoGateway
 from ..ledger import effect
+from . import placing as _placing
 from . import search as _search
 from .rows import document_columns, order_columns, order_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION, migrate, user_version
@@ -465,7 +467,7 @@ class SqliteStore:
             order = self._order(c, row)
             cust, acct = self._party(c, row[2], row[3])
             (stage,) = c.execute("SELECT stage FROM orders WHERE id = ?", (row[0],)).fetchone()
-            return OrderView(order=order, customer=cust, account=acct, stage=stage)
+            return OrderView(order=order, customer=cust, account=acct, stage=stage, links=_placing.links_of(c, r))
 
         return self._read(read, snapshot=True)
 
@@ -664,6 +666,25 @@ class SqliteStore:
                   (req.idempotency_key, req_hash, ref, now.isoformat(), result.model_dump_json()))
         return result
 
+    # -- placing orders, creating customers (backend/sqlite/placing.py) ---------------------------
+    def place_order(self, req: PlaceOrderRequest) -> PlaceOrderResult:
+        if not isinstance(req, PlaceOrderRequest):
+            raise TypeError("place_order() takes a PlaceOrderRequest")
+        self._forbid_if_read_only()
+        self.reference()
+        return self._write(lambda c: _placing.place_order(
+            c, req, policy=self._policy, catalog=self._catalog, locations=self._locations, role=self._role,
+            read_only=self._read_only, now=self._clock(), gateway=self._gateway, ids=_TxnIds(c)))
+
+    def create_customer(self, req: NewCustomerRequest) -> Customer:
+        if not isinstance(req, NewCustomerRequest):
+            raise TypeError("create_customer() takes a NewCustomerRequest")
+        return self._write(lambda c: _placing.create_customer(c, req, policy=self._policy, now=self._clock()))
+
+    def find_customers(self, query: str, *, limit: int = 20) -> list[CustomerSummary]:
+        return self._read(lambda c: _placing.find_customers(c, query, policy=self._policy, limit=limit),
+                          snapshot=True)
+
 
 # --------------------------------------------------------------------------------------------------
 # Helpers
@@ -763,7 +784,7 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
             cmds = AMENDMENTS.validate_json(command)
             what = "; ".join(describe(cmd) for cmd in cmds)
         except Exception:  # noqa: BLE001 - an old or unknown command still shows
-            what = command
+            what = _placing.describe_command(command) or command
         eff = json.loads(effect_json)
         delta = eff.get("delta")
         parts = [what]

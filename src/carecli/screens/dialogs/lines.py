@@ -143,8 +143,10 @@ class VariantDialog(CareDialog["ReplaceProduct | AddLine"]):
                 tooltip="Type to search the whole catalog by name or sku"),
     ]
 
-    def __init__(self, order: Order, reference: ReferenceData, line: Line | None) -> None:
+    def __init__(self, order: Order, reference: ReferenceData, line: Line | None, *,
+                 stock_by_location: bool = False) -> None:
         super().__init__()
+        self.stock_by_location = stock_by_location  # a new order names where the units are
         self.order = order
         self.reference = reference
         self.line = line
@@ -310,6 +312,11 @@ class VariantDialog(CareDialog["ReplaceProduct | AddLine"]):
             out.append_text(delta_text(unit - self.line.unit_price))
             out.append(" per unit")
         out.append(". Enter chooses it.")
+        if self.stock_by_location:
+            where = ", ".join(f"{loc} {n}" for loc, n in sorted(v.stock.items()) if n > 0)
+            out.append("\n")
+            out.append_text(safe.text(f"Stock: {where}" if where else "No stock at any location"
+                                      + (" (backorderable)" if v.backorderable else "")))
         self.say(out)
 
     # -- events ---------------------------------------------------------------------------------------
