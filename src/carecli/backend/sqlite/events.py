@@ -88,7 +88,10 @@ def write_notifications(c: sqlite3.Connection, order_id: int, notes: tuple[Notif
 
 
 def payload_hash(event: Any) -> str:
-    return hashlib.sha256(canonical_json(event.model_dump(mode="json")).encode("utf-8")).hexdigest()
+    """What "the same event" means: the same id, kind, order and fields. ``at`` is left out: a sender
+    that retries often stamps the retry anew, and it is still the same event."""
+    body = event.model_dump(mode="json", exclude={"at"})
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------
