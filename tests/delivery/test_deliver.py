@@ -59,7 +59,7 @@ def test_eml_files_are_multipart_plain_and_html_with_a_stable_message_id(outbox_
     assert msg.get_content_type() == "multipart/alternative"
     plain, html = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
     assert "tracking number AP1" in plain and "<b>AP1</b>" in html
-    assert any(t.kind == "notification" and "· sent 2026-11-27 15:05" in t.detail for t in timeline)
+    assert any(t.kind == "notification" and t.delivery == "sent 2026-11-27 15:05" for t in timeline)
 
 
 def test_smtp_to_a_loopback_server_with_one_failure_then_success(outbox_store_path, tmp_path):
@@ -99,7 +99,7 @@ def test_smtp_to_a_loopback_server_with_one_failure_then_success(outbox_store_pa
             assert failed.attempts == 1 and "451" in failed.last_error
             assert failed.next_attempt_at.startswith("2026-11-27T15:06")  # now + 60 s
             order_ref = failed.order_ref
-            assert any("failed (1 attempt: " in t.detail and "451" in t.detail
+            assert any("failed (1 attempt: " in t.delivery and "451" in t.delivery
                        for t in s.get_timeline(order_ref) if t.kind == "notification")
             assert deliver_pass(s, sender, backoff=backoff).sent == 0  # not due yet
             clock.now = NOW + timedelta(seconds=61)

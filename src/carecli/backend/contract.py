@@ -119,6 +119,7 @@ class TimelineEntry(_Result):
     kind: Literal["event", "notification", "audit"]
     title: str
     detail: str = ""
+    delivery: str = ""  # a notification's delivery state: queued, sent …, failed (n attempts: why) …
 
 
 class ReferenceData(_Result):

@@ -1,6 +1,6 @@
 """Command palette (Ctrl+P): commands for the screen in front.
 
-Everywhere: open an order by ref (type the ref), switch theme. On an order: go to its billing account,
+Everywhere: open an order by ref (type the ref), the exceptions inbox, switch theme. On an order: go to its billing account,
 copy its ref (OSC 52, so it reaches the agent's clipboard over SSH), reload.
 """
 
@@ -21,6 +21,8 @@ class CareCommands(Provider):
         out: list[tuple[str, object, str]] = []
         for name in ("carecli-dark", "carecli-light", "carecli-contrast", "ansi-dark", "ansi-light"):
             out.append((f"Theme: {name}", partial(setattr, app, "theme", name), "Switch the colour theme"))
+        out.append(("Exceptions inbox", self._inbox, "Orders that need a person: short picks, backorders, "
+                                                      "failed deliveries, declined charges"))
         ref = getattr(screen, "ref", None)
         if ref:
             out.append((f"Copy order ref {ref}", partial(app.copy_ref, ref), "Copy to your clipboard (OSC 52)"))
@@ -44,6 +46,12 @@ class CareCommands(Provider):
     async def discover(self) -> Hits:
         for label, callback, help_text in self._commands():
             yield Hit(1, label, callback, help=help_text)  # type: ignore[arg-type]
+
+    def _inbox(self) -> None:
+        from .inbox import InboxScreen
+
+        if not isinstance(self.app.screen, InboxScreen):
+            self.app.push_screen(InboxScreen())
 
     def _open(self, ref: str) -> None:
         from .order import OrderScreen

@@ -833,7 +833,8 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
     for text, *delivery in notes:
         nt = Notification.model_validate_json(text)
         add(nt.created_at, 3, TimelineEntry(at=nt.created_at, kind="notification", title=nt.subject,
-                                            detail=f"{nt.channel} to {nt.to} · {_outbox.state_text(*delivery)}"))
+                                            detail=f"{nt.channel} to {nt.to}",
+                                            delivery=_outbox.state_text(*delivery)))
     for seq, at, actor, role, vb, va, command, reason, note, effect_json in audits:
         t = datetime.fromisoformat(at.replace("Z", "+00:00"))
         try:
