@@ -10,6 +10,8 @@ appeasement — or write a contact note on the order's timeline. Read-only hides
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +22,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from ..backend.contract import BackendError, ExceptionItem, TimelineEntry
 from ..widgets.badges import read_only_badge, stage_text
 from ..widgets.safe import INPUT_RESTRICT, text
+from .dialogs import base as _dialog_base
 from .dialogs.base import CareDialog
 
 REMEDIES = {"substitute", "cancel_line", "appease", "note"}
@@ -43,6 +46,8 @@ class NoteDialog(CareDialog[str]):
     """A contact note for the order's timeline: what was said or agreed. Enter saves."""
 
     AUTO_FOCUS = "#note"
+    # The dialogs' shared sheet (a relative CSS_PATH would be read beside this module).
+    CSS_PATH = str(Path(_dialog_base.__file__).with_name("dialogs.tcss"))
 
     def __init__(self, ref: str) -> None:
         super().__init__()

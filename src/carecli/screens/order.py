@@ -156,8 +156,12 @@ class OrderScreen(Screen[None]):
             if ln is None or ln.quantity <= 0:
                 return
             keep = ln.progressed
-            self.stage(RemoveLine(line_id=ln.line_id) if keep == 0
-                       else ChangeQuantity(line_id=ln.line_id, quantity=keep))
+            live = [x for x in self.session.view.order.lines if x.quantity > 0] if self.session else []
+            if keep == 0 and len(live) == 1:
+                self.action_cancel()  # the last live line: cancelling it is cancelling the order (confirmed)
+            else:
+                self.stage(RemoveLine(line_id=ln.line_id) if keep == 0
+                           else ChangeQuantity(line_id=ln.line_id, quantity=keep))
 
     def _render_all(self, timeline: list[TimelineEntry] | None = None) -> None:
         s = self.session
@@ -303,7 +307,12 @@ class OrderScreen(Screen[None]):
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for i, e in enumerate(entries):
-            table.add_row(text(e.at.strftime("%Y-%m-%d %H:%M")), text(e.kind),
+            kind = text(e.kind)
+            if e.kind == "notification" and e.delivery:  # a message: its delivery state up front
+                word = e.delivery.split(" ")[0].rstrip(":")
+                kind = text(f"✉ {'gave up' if word == 'gave' else word}",
+                            "bold red" if word in ("failed", "gave", "uncertain") else "")
+            table.add_row(text(e.at.strftime("%Y-%m-%d %H:%M")), kind,
                           text(e.title + (f" — {e.detail}" if e.detail else "")
                                + (f" · {e.delivery}" if e.delivery else "")), key=str(i))
 
