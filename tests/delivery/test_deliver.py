@@ -215,3 +215,24 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_a_server_without_starttls_is_refused_when_starttls_is_required(outbox_store_path, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    port = _free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        with SqliteStore.open(outbox_store_path, clock=Clock()) as s:
+            sender = SmtpSender("127.0.0.1", port, FileSender(tmp_path / "out"), starttls=True, timeout=10)
+            res = deliver_pass(s, sender)
+            assert res.failed == 5 and res.sent == 2  # the e-mails wait; the SMS files are written
+            errors = {p.last_error for p in s.outbox_status().problems}
+        assert len(errors) == 1 and "does not offer STARTTLS" in errors.pop()
+    finally:
+        ctl.stop()

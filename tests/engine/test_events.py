@@ -182,3 +182,17 @@ def test_malformed_events_name_the_field(data, where):
     with pytest.raises(EventInputError) as e:
         parse_event(data)
     assert where in str(e.value)
+
+
+def test_an_amendment_message_has_an_html_part_with_the_same_words_escaped():
+    from carecli.engine.commands import ChangeQuantity
+    from carecli.engine.plan import plan
+
+    from .factory import ctx
+
+    evil = CUSTOMER.model_copy(update={"name": "<b>Dana</b> Whitfield"})
+    p = plan(order(line(1, "TEE", 2)), [ChangeQuantity(line_id=1, quantity=1)], ctx(customer=evil))
+    n = p.notifications[0]
+    assert n.html.startswith("<!DOCTYPE html>") and "We have made these changes to your order ON-100001:" in n.html
+    assert "Hello <b>Dana</b>," in n.body
+    assert "Hello &lt;b&gt;Dana&lt;/b&gt;," in n.html and "<b>" not in n.html
