@@ -196,3 +196,10 @@ def test_an_amendment_message_has_an_html_part_with_the_same_words_escaped():
     assert n.html.startswith("<!DOCTYPE html>") and "We have made these changes to your order ON-100001:" in n.html
     assert "Hello <b>Dana</b>," in n.body
     assert "Hello &lt;b&gt;Dana&lt;/b&gt;," in n.html and "<b>" not in n.html
+
+
+def test_a_short_pick_on_a_partly_backordered_line_trims_the_backorder_to_what_is_left():
+    # 3 live: 1 allocated, 2 backordered; 2 are short → 1 left, allocated, nothing backordered
+    o = order(line(1, "TEE", 3, allocated=1, backordered=2, backorder_expected=AT.date()))
+    ln = step(o, ev("short_picked", line_id=1, units=2)).order_after.line(1)
+    assert (ln.quantity, ln.allocated, ln.backordered, ln.backorder_expected) == (1, 1, 0, None)

@@ -413,10 +413,11 @@ def _short_pick(order: Order, ev: ShortPicked, ctx: EventContext) -> tuple[Order
         return new, (), zero, (f"The {_plural(ev.units)} will be sent as soon as they are back in stock; "
                                "you can also ask us to cancel them and refund you.")
     q = ln.quantity - ev.units
+    alloc = min(ln.allocated, q)
+    bo = min(ln.backordered, q - alloc)  # backordered units are unallocated ones
     new = _bump(order, {ln.line_id: ev.units}, lambda l_, n: l_.model_copy(update={
-        "cancelled": l_.cancelled + n, "short_picked": l_.short_picked + n,
-        "allocated": min(l_.allocated, q), "backordered": min(l_.backordered, q - min(l_.allocated, q)),
-        "backorder_expected": l_.backorder_expected if min(l_.backordered, q) > 0 else None}))
+        "cancelled": l_.cancelled + n, "short_picked": l_.short_picked + n, "allocated": alloc,
+        "backordered": bo, "backorder_expected": l_.backorder_expected if bo > 0 else None}))
     try:
         before = price(order, ctx.policy, ctx.locations)
         after = price(new, ctx.policy, ctx.locations)
