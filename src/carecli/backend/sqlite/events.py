@@ -264,10 +264,16 @@ def _item(kind: str, ref: str, stage: str, name: str, since: datetime, title: st
                          title=title, detail=detail, customer_name=name, stage=stage, line_id=line_id)
 
 
-def _event_rows(c: sqlite3.Connection, kind: str) -> list[tuple[Any, ...]]:
+_SETTLED = ("DELIVERED", "COLLECTED", "CANCELLED")
+
+
+def _event_rows(c: sqlite3.Connection, kind: str, skip_stages: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """Events of one kind on orders not in ``skip_stages``, oldest first (bounded)."""
+    skip = ",".join("?" * len(skip_stages)) or "''"
     return c.execute(
         f"SELECT e.at, e.title, e.detail, e.json, {_ORDER_COLS} FROM events e JOIN orders o ON o.id = e.order_id "
-        "JOIN customers cu ON cu.id = o.customer WHERE e.kind = ? ORDER BY e.at LIMIT 5000", (kind,)).fetchall()
+        f"JOIN customers cu ON cu.id = o.customer WHERE e.kind = ? AND o.stage NOT IN ({skip}) "
+        "ORDER BY e.at LIMIT 5000", (kind, *skip_stages)).fetchall()
 
 
 @exception_source
@@ -275,9 +281,7 @@ def short_picks(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """Short picks on orders not yet delivered or collected (once the rest has arrived there is nothing
     left to remedy on the order; a return or an appeasement starts from the customer)."""
     out = []
-    for at, title, detail, body, ref, stage, name, _ in _event_rows(c, "short_picked"):
-        if stage in (Stage.DELIVERED.value, Stage.COLLECTED.value):
-            continue
+    for at, title, detail, body, ref, stage, name, _ in _event_rows(c, "short_picked", _SETTLED[:2]):
         line_id = json.loads(body).get("event", {}).get("line_id")
         out.append(_item("short_pick", ref, stage, name, _aware(at), "Short pick", detail, env, line_id))
     return out
@@ -288,7 +292,7 @@ def backorders(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """Lines still backordered whose expected date is within ``fulfilment.backorder_inbox_days``, or past."""
     horizon = env.now.date() + timedelta(days=env.policy.fulfilment.backorder_inbox_days)
     out = []
-    for at, _title, _detail, body, ref, stage, name, oj in _event_rows(c, "backordered"):
+    for at, _title, _detail, body, ref, stage, name, oj in _event_rows(c, "backordered", _SETTLED):
         line_id = json.loads(body).get("event", {}).get("line_id")
         ln = next((x for x in json.loads(oj).get("lines", ()) if x.get("line_id") == line_id), None)
         if not ln or not ln.get("backordered") or not ln.get("backorder_expected"):
@@ -307,7 +311,7 @@ def backorders(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
 def failed_deliveries(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """A failed delivery with no delivery (or collection) event after it."""
     out = []
-    for at, _title, detail, _body, ref, stage, name, _ in _event_rows(c, "delivery_failed"):
+    for at, _title, detail, _body, ref, stage, name, _ in _event_rows(c, "delivery_failed", _SETTLED[:2]):
         later = c.execute("SELECT 1 FROM events e JOIN orders o ON o.id = e.order_id WHERE o.ref = ? AND "
                           "e.kind IN ('delivered', 'collected') AND e.at > ? LIMIT 1", (ref, at)).fetchone()
         if later is None and stage not in (Stage.DELIVERED.value, Stage.COLLECTED.value):
