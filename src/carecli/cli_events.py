@@ -78,9 +78,13 @@ def _open(args: argparse.Namespace, *, read_only: bool = False, templates: Any =
     settings, warnings = load_settings()
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    from .engine.policy import load_policy
+    from .backend.contract import BackendError
+    from .engine.policy import PolicyError, load_policy
 
-    policy = load_policy(settings.policy_path(locations()))
+    try:
+        policy = load_policy(settings.policy_path(locations()))
+    except PolicyError as e:
+        raise BackendError(str(e), title="Policy file refused") from None
     return SqliteStore.open(_store_path(args), read_only=read_only, create=False, policy=policy,
                             templates=templates)
 

@@ -114,3 +114,13 @@ def test_the_event_command_never_imports_textual(outbox_store_path):
 @pytest.fixture(autouse=True)
 def _no_store_env(monkeypatch):
     monkeypatch.delenv("CARECLI_STORE", raising=False)
+
+
+def test_a_malformed_policy_file_is_named_and_nothing_is_taken_in(outbox_store_path, capsys):
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "carecli"
+    cfg.mkdir(parents=True, exist_ok=True)
+    (cfg / "policy.toml").write_text('[fulfilment]\nshort_pick = "shrug"\n')
+    rc, _, err = run(capsys, "event", "allocated", "--order", "ON-100013", "--store", str(outbox_store_path))
+    assert rc == 2 and "Policy file refused" in err and "fulfilment.short_pick" in err
+    with SqliteStore.open(outbox_store_path, read_only=True) as s:
+        assert s.get_order("ON-100013").order.version == 2  # as the fixture left it
