@@ -265,7 +265,15 @@ def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
             backoff = Backoff(d.retry_base_seconds, 2.0, d.retry_max_seconds, d.max_attempts)
             domain = d.from_address.rpartition("@")[2].strip(" >") or "carecli.invalid"
             while True:
-                res = deliver_pass(store, sender, backoff=backoff, domain=domain)
+                try:
+                    res = deliver_pass(store, sender, backoff=backoff, domain=domain)
+                except BackendError as e:
+                    if not args.watch:
+                        raise
+                    print(f"carecli deliver: {e.title}: {e.message}; trying again in "
+                          f"{d.watch_interval_seconds:g} s", file=sys.stderr)
+                    time.sleep(d.watch_interval_seconds)
+                    continue
                 for line in res.lines:
                     print(line, file=out)
                 if not args.watch:

@@ -241,6 +241,8 @@ def describe_locations(settings: Settings, where: Locations | None = None) -> st
         ("settings file", where.config_file),
         ("policy file", settings.policy_path(where)),
         ("store", settings.store_path(where)),
+        ("templates", where.templates_dir),
+        ("outbox", settings.delivery.outbox_dir or where.outbox_dir),
         ("logs", where.log_dir),
     ]
     return "\n".join(f"{name:<14} {path}" + ("" if Path(path).exists() else "  (not there yet)")
