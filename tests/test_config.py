@@ -75,7 +75,8 @@ def test_sqlite_backend_url_names_the_store(where):
 def test_describe_locations_prints_every_path(where):
     s, _ = load_settings(env={}, where=where)
     out = describe_locations(s, where)
-    for p in (where.config_file, where.policy_file, where.data_dir / "store.db", where.log_dir):
+    for p in (where.config_file, where.policy_file, where.data_dir / "store.db", where.log_dir,
+              where.config_dir / "templates", where.data_dir / "outbox"):
         assert str(p) in out
 
 

@@ -3,6 +3,9 @@
     carecli [--store PATH] [--role agent|supervisor] [--read-only] [--theme NAME] [--config FILE]
     carecli demo [--orders N] [--store PATH] [--seed S] [--force]
     carecli audit verify [--store PATH]
+    carecli event KIND --order REF [fields…]   |   carecli event --file F.jsonl (or - for stdin)
+    carecli events rejected [--all]
+    carecli deliver [--watch] [--status] [--requeue-uncertain]
     carecli config
 
 The store is ``--store PATH``, else ``$CARECLI_STORE``, else ``store.db`` in the user data dir
@@ -121,6 +124,24 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_event(args: argparse.Namespace) -> int:
+    from .cli_events import cmd_event
+
+    return cmd_event(args)
+
+
+def _cmd_events_rejected(args: argparse.Namespace) -> int:
+    from .cli_events import cmd_events_rejected
+
+    return cmd_events_rejected(args)
+
+
+def _cmd_deliver(args: argparse.Namespace) -> int:
+    from .cli_events import cmd_deliver
+
+    return cmd_deliver(args)
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     from .config import describe_locations, load_settings
 
@@ -161,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = asub.add_parser("verify", help="check the audit hash chain")
     verify.add_argument("--store", help="store file (default $CARECLI_STORE or the user data dir)")
     verify.set_defaults(func=_cmd_audit_verify)
+
+    from .cli_events import add_parsers
+
+    add_parsers(sub, _cmd_event, _cmd_events_rejected, _cmd_deliver)
     return p
 
 

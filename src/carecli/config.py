@@ -45,6 +45,15 @@ class Locations:
     def policy_file(self) -> Path:
         return self.config_dir / "policy.toml"
 
+    @property
+    def templates_dir(self) -> Path:
+        """An operator's message templates (``<kind>.subject|txt|html|sms``; docs/NOTIFICATIONS.md)."""
+        return self.config_dir / "templates"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
 
 def locations() -> Locations:
     """Where carecli keeps its files (platformdirs, so XDG on Linux)."""
@@ -64,6 +73,41 @@ class UISettings(BaseModel):
     """Search results per page."""
     search_debounce_ms: int = Field(60, ge=0, le=2000)
     """How long typing must pause before a search runs."""
+
+
+class DeliverySettings(BaseModel):
+    """How ``carecli deliver`` sends the notifications outbox (docs/NOTIFICATIONS.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transport: Literal["eml", "smtp"] = "eml"
+    """``eml``: write each e-mail as an .eml file under ``outbox_dir``; ``smtp``: send through the SMTP
+    server below. SMS messages are always written as .txt files under ``outbox_dir``."""
+    outbox_dir: Path | None = None
+    """Where .eml and SMS .txt files go. Default: ``outbox`` in the user data dir."""
+    from_address: str = "Customer Care <care@example.com>"
+    """The From header of every e-mail."""
+    smtp_host: str = ""
+    """SMTP server host name (``transport = "smtp"``)."""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    """SMTP port: 587 with STARTTLS, 465 with ``smtp_ssl``, 25 plain."""
+    smtp_starttls: bool = True
+    """Upgrade the connection with STARTTLS before logging in (refused if the server cannot)."""
+    smtp_ssl: bool = False
+    """Connect with TLS from the start (port 465) instead of STARTTLS."""
+    smtp_user: str = ""
+    """Log in as this user; the password comes from the keyring (service ``carecli-smtp``) or
+    ``$CARECLI_SMTP_PASSWORD``. Empty: no login."""
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    """Network timeout for the SMTP server, and for asking the keyring."""
+    retry_base_seconds: float = Field(60.0, gt=0)
+    """First retry after a failed delivery; each further retry waits twice as long..."""
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    """...up to this."""
+    max_attempts: int = Field(8, ge=1, le=100)
+    """After this many failed attempts a message is given up (``dead``) and shown for an operator."""
+    watch_interval_seconds: float = Field(10.0, gt=0, le=3600)
+    """``carecli deliver --watch``: the pause between passes."""
 
 
 class Settings(BaseModel):
@@ -88,6 +132,7 @@ class Settings(BaseModel):
     keymap: dict[str, str] = {}
     """Key remapping by binding id, e.g. ``{"commit" = "ctrl+s"}``."""
     ui: UISettings = UISettings()
+    delivery: DeliverySettings = DeliverySettings()
 
     @property
     def effective_read_only(self) -> bool:
@@ -119,7 +164,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
         if not key.startswith(_ENV_PREFIX):
             continue
         name = key[len(_ENV_PREFIX):].lower()
-        if name in ("stress_scale", "token", "hypothesis_examples"):
+        if name in ("stress_scale", "token", "hypothesis_examples", "smtp_password"):
             continue
         parts = name.split("__")
         if parts[0] not in _FIELDS:
@@ -196,6 +241,8 @@ def describe_locations(settings: Settings, where: Locations | None = None) -> st
         ("settings file", where.config_file),
         ("policy file", settings.policy_path(where)),
         ("store", settings.store_path(where)),
+        ("templates", where.templates_dir),
+        ("outbox", settings.delivery.outbox_dir or where.outbox_dir),
         ("logs", where.log_dir),
     ]
     return "\n".join(f"{name:<14} {path}" + ("" if Path(path).exists() else "  (not there yet)")

@@ -1200,3 +1200,129 @@ def test_an_appeasement_credit_cannot_exceed_what_the_order_is_charged():
     refused(plan(o, [AppeasementCredit(amount=usd("22.55"), reason_code=LATE)], sup), "appeasement.exceeds_paid",
             index=None, mentions=("USD 22.54",))
     allowed(plan(o, [AppeasementCredit(amount=usd("22.54"), reason_code=LATE)], sup))
+
+
+# --------------------------------------------------------------------------------------------------
+# Fulfilment events (engine/events.py): each refusal just past its boundary, the allowed case inside
+# --------------------------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from carecli.engine.events import EventContext, apply_event, parse_event  # noqa: E402
+
+from .factory import NOW  # noqa: E402
+
+EV_AT = NOW - timedelta(hours=1)
+
+
+def ev(kind: str, **fields):
+    base = {"kind": kind, "event_id": f"E-{kind}", "order_ref": REF, "at": EV_AT.isoformat()}
+    return parse_event({**base, **fields})
+
+
+def ectx(**kw) -> EventContext:
+    base = dict(policy=POLICY, locations=LOCATIONS, customer=CUSTOMER, account=ACCOUNT, now=NOW)
+    return EventContext(**{**base, **kw})
+
+
+def event_refused(o, e, rule: str, *, line_id=None, mentions=()):
+    out = apply_event(o, e, ectx())
+    assert out.refusal is not None, f"expected {rule}, the event applied"
+    assert out.refusal.rule == rule, out.refusal
+    assert out.refusal.line_id == line_id
+    assert_sentence(out.refusal.message)
+    for m in mentions:
+        assert m in out.refusal.message, (m, out.refusal.message)
+    assert out.order_after is None and not out.documents and not out.notifications and out.audit is None
+    return out
+
+
+def event_allowed(o, e):
+    out = apply_event(o, e, ectx())
+    assert out.refusal is None, out.refusal
+    return out
+
+
+def test_events_on_a_cancelled_order_are_refused():
+    o = order(line(1, "TEE", 2, cancelled=2))
+    event_refused(o, ev("delivered"), "event.order_cancelled", mentions=("cancelled",))
+
+
+def test_an_event_for_another_order_is_refused():
+    o = order(line(1, "TEE", 1, allocated=1))
+    event_refused(o, ev("picked", order_ref="ON-999999"), "event.wrong_order", mentions=("ON-999999",))
+
+
+def test_an_event_dated_before_the_order_is_refused():
+    o = order(line(1, "TEE", 1))
+    event_refused(o, ev("allocated", at=(o.placed_at - timedelta(seconds=1)).isoformat()), "event.before_order")
+    event_allowed(o, ev("allocated", at=o.placed_at.isoformat()))
+
+
+def test_lines_named_must_exist_be_live_and_appear_once():
+    o = order(line(1, "TEE", 2, allocated=2), line(2, "HAT", 1, cancelled=1))
+    event_refused(o, ev("picked", lines=[{"line_id": 9, "quantity": 1}]), "event.unknown_line", line_id=9)
+    event_refused(o, ev("picked", lines=[{"line_id": 2, "quantity": 1}]), "event.line_cancelled", line_id=2)
+    event_refused(o, ev("picked", lines=[{"line_id": 1, "quantity": 1}, {"line_id": 1, "quantity": 1}]),
+                  "event.line_twice", line_id=1)
+
+
+def test_an_all_lines_event_needs_something_to_move():
+    o = order(line(1, "TEE", 2))  # nothing allocated: nothing can be picked
+    event_refused(o, ev("picked"), "event.nothing_to_move", mentions=("picked",))
+    event_refused(o, ev("picking_started"), "event.nothing_to_move")
+
+
+@pytest.mark.parametrize("kind, buckets, qty, rule, fields", [
+    ("allocated", dict(allocated=1), 2, "event.allocate_exceeds", {}),  # 2 live, 1 allocated: room 1
+    ("picked", dict(allocated=1), 2, "event.pick_exceeds", {}),  # picking more than allocated
+    ("packed", dict(allocated=2, picked=1), 2, "event.pack_exceeds", {}),
+    ("dispatched", dict(allocated=2, picked=2, packed=1), 2, "event.dispatch_exceeds",
+     {"carrier": "UPS", "tracking": "1Z"}),  # dispatching unpacked units
+    ("delivered", dict(allocated=2, picked=2, packed=2, dispatched=1), 2, "event.deliver_exceeds", {}),
+])
+def test_a_step_never_takes_more_units_than_the_step_before_it(kind, buckets, qty, rule, fields):
+    o = order(line(1, "TEE", 2, **buckets))
+    event_refused(o, ev(kind, lines=[{"line_id": 1, "quantity": qty}], **fields), rule, line_id=1,
+                  mentions=("line 1",))
+    event_allowed(o, ev(kind, lines=[{"line_id": 1, "quantity": qty - 1}], **fields))
+
+
+def test_click_and_collect_steps_never_exceed_the_step_before_them():
+    o = order(line(1, "TEE", 2, allocated=2, picked=2, packed=2, dispatched=2, ready=1), fulfilment=collect())
+    event_refused(o, ev("ready_for_collection", lines=[{"line_id": 1, "quantity": 2}]), "event.ready_exceeds",
+                  line_id=1)
+    event_refused(o, ev("collected", lines=[{"line_id": 1, "quantity": 2}]), "event.collect_exceeds", line_id=1)
+    event_allowed(o, ev("collected", lines=[{"line_id": 1, "quantity": 1}]))
+
+
+def test_collection_events_belong_to_click_and_collect_and_delivery_to_home_delivery():
+    home = order(line(1, "TEE", 1, allocated=1, picked=1, packed=1, dispatched=1))
+    event_refused(home, ev("ready_for_collection"), "event.not_collect")
+    event_refused(home, ev("collected"), "event.not_collect")
+    cc = order(line(1, "TEE", 1, allocated=1, picked=1, packed=1, dispatched=1), fulfilment=collect())
+    event_refused(cc, ev("delivered"), "event.not_delivery", mentions=("collect",))
+
+
+def test_a_short_pick_names_at_most_the_unpicked_units():
+    o = order(line(1, "TEE", 3, allocated=3, picked=1))
+    event_refused(o, ev("short_picked", line_id=1, units=3), "event.short_pick_exceeds", line_id=1,
+                  mentions=("2 unpicked",))
+    event_allowed(o, ev("short_picked", line_id=1, units=2))
+
+
+def test_a_backorder_fits_the_unpicked_units_and_has_a_date_from_today_on():
+    o = order(line(1, "BACK", 2, picked=0))
+    event_refused(o, ev("backordered", line_id=1, units=3, expected="2026-12-10"), "event.backorder_exceeds",
+                  line_id=1)
+    event_refused(o, ev("backordered", line_id=1, units=1, expected=(EV_AT.date() - timedelta(days=1)).isoformat()),
+                  "event.backorder_date", line_id=1)
+    event_allowed(o, ev("backordered", line_id=1, units=2, expected=EV_AT.date().isoformat()))
+
+
+def test_a_delivery_can_fail_only_while_something_is_out_for_delivery():
+    o = order(line(1, "TEE", 1, allocated=1, picked=1, packed=1))
+    event_refused(o, ev("delivery_failed", reason="no one home"), "event.not_dispatched")
+    out = event_allowed(order(line(1, "TEE", 1, allocated=1, picked=1, packed=1, dispatched=1)),
+                        ev("delivery_failed", reason="no one home"))
+    assert out.order_after is None and out.audit is None and len(out.notifications) == 1

@@ -131,6 +131,7 @@ class TimelineEntry(_Result):
     kind: Literal["event", "notification", "audit"]
     title: str
     detail: str = ""
+    delivery: str = ""  # a notification's delivery state: queued, sent …, failed (n attempts: why) …
 
 
 class ReferenceData(_Result):
@@ -172,6 +173,67 @@ class CommitResult(_Result):
     delta: Money  # grand total after − before
     changes: tuple[str, ...] = ()  # one sentence per staged amendment
     replayed: bool = False  # True when this is the stored answer to an earlier, identical request
+
+
+# --------------------------------------------------------------------------------------------------
+# Fulfilment events, the exceptions inbox and contact notes
+# --------------------------------------------------------------------------------------------------
+
+
+class EventResult(_Result):
+    """What became of one fulfilment event (``Backend.ingest_event``).
+
+    ``applied``: taken in (the order moved, or an event that moves nothing was recorded);
+    ``duplicate``: this event id was already taken in with the same content — the first result, with
+    nothing changed; ``refused``: it does not fit the order (``rule`` and ``reason`` say why) and is
+    kept in the rejected-events list. A refused event may be sent again later (e.g. once the event
+    before it has arrived); only an applied event id is final.
+    """
+
+    event_id: str
+    order_ref: str
+    kind: str
+    status: Literal["applied", "duplicate", "refused"]
+    version: int | None = None  # the order's version after the event (None when refused)
+    stage: str = ""
+    rule: str = ""
+    reason: str = ""
+    documents: list[Document] = []
+    notifications: list[Notification] = []
+    audit_seq: int | None = None
+
+
+class RejectedEvent(_Result):
+    """A refused event, kept for an operator: one row per event id and content, however often sent."""
+
+    event_id: str
+    order_ref: str
+    kind: str
+    rule: str
+    reason: str
+    payload: str  # the event as received (JSON)
+    first_seen: datetime
+    last_seen: datetime
+    attempts: int
+    resolved_at: datetime | None = None  # when the same event id was later applied
+
+
+ExceptionKind = Literal["short_pick", "backorder", "delivery_failed", "payment_declined",
+                        "return_verification"]
+
+
+class ExceptionItem(_Result):
+    """One order that needs a person (the exceptions inbox), oldest first."""
+
+    order_ref: str
+    kind: ExceptionKind
+    since: datetime
+    age_seconds: int  # since → the store's clock
+    title: str
+    detail: str = ""
+    customer_name: str = ""
+    stage: str = ""
+    line_id: int | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -458,6 +520,27 @@ class Backend(Protocol):
         (words as prefixes). Malformed text never raises."""
         ...
 
+    # -- fulfilment events, exceptions inbox, contact notes ------------------------------------------
+    def ingest_event(self, event: Any) -> EventResult:
+        """Take in one fulfilment event (an ``engine.events`` model) in one transaction: the new order
+        version, documents, notifications, audit record and the event row — or, when it does not fit,
+        a ``refused`` result kept in the rejected-events list. The same event id again returns the first
+        result (``duplicate``). Raises :class:`Forbidden` on a read-only store."""
+        ...
+
+    def rejected_events(self, *, limit: int = 100, include_resolved: bool = False) -> list[RejectedEvent]:
+        """Refused events, most recent first."""
+        ...
+
+    def list_exceptions(self, *, limit: int = 200) -> list[ExceptionItem]:
+        """Orders that need a person, oldest first (see docs/RULES.md, the exceptions inbox)."""
+        ...
+
+    def add_contact_note(self, ref: str, text: str, *, actor: str) -> TimelineEntry:
+        """A note on the order's timeline (audited; the order's version does not change). Raises
+        :class:`Forbidden`, :class:`NotFound`, or :class:`RuleViolations` for an empty or long note."""
+        ...
+
 
 @runtime_checkable
 class PaymentGateway(Protocol):
@@ -472,7 +555,7 @@ class PaymentGateway(Protocol):
 
 __all__ = [
     "AccountView", "Backend", "BackendError", "ChainProblem", "CommitRequest", "CommitResult",
-    "ERRORS", "Forbidden", "IdempotencyMismatch", "LedgerEntry", "MatchKind", "NotFound",
+    "ERRORS", "EventResult", "ExceptionItem", "ExceptionKind", "RejectedEvent", "Forbidden", "IdempotencyMismatch", "LedgerEntry", "MatchKind", "NotFound",
     "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway", "ReferenceData", "Role",
     "RuleViolations", "SearchPage", "StoreCorrupt", "StoreTooNew", "TimelineEntry", "Unavailable",
     "VersionConflict", "error_from_json",

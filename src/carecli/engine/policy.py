@@ -50,6 +50,16 @@ class AmendmentPolicy(_P):
     max_quantity: int = Field(99, ge=1, le=100_000)
 
 
+class FulfilmentPolicy(_P):
+    """Fulfilment events (engine/events.py)."""
+
+    short_pick: Literal["cancel_and_refund", "keep_open"] = "cancel_and_refund"
+    """A short pick of k units: cancel them and refund as in DOMAIN §5, or keep them open on the line
+    (short-picked, awaiting stock) with no money moved."""
+    backorder_inbox_days: int = Field(3, ge=0, le=365)
+    """A backorder enters the exceptions inbox when its expected date is this many days away or past."""
+
+
 class AppeasementPolicy(_P):
     limits: dict[str, dict[str, Money]]
 
@@ -119,6 +129,7 @@ class Policy(_P):
     amendments: AmendmentPolicy = AmendmentPolicy()
     appeasement: AppeasementPolicy
     returns: ReturnPolicy = ReturnPolicy()
+    fulfilment: FulfilmentPolicy = FulfilmentPolicy()
     reason_codes: tuple[ReasonCode, ...]
     shipping_methods: tuple[ShippingMethod, ...]
     tax: tuple[TaxJurisdiction, ...]

@@ -85,6 +85,27 @@ RULES: dict[str, str] = {
     "placing.price_override": "a price other than today's catalog price only on a replacement or an exchange",
     "payment.currency": "the billing account pays in the market's currency",
     "customer.invalid": "a new customer's name, e-mail and phone are well formed",
+    # fulfilment events (engine/events.py)
+    "event.wrong_order": "an event applies to the order it names",
+    "event.order_cancelled": "no fulfilment event applies to a cancelled order",
+    "event.before_order": "an event cannot be dated before the order was placed",
+    "event.unknown_line": "the event names a line the order does not have",
+    "event.line_twice": "an event names each line at most once",
+    "event.line_cancelled": "the event names a line with no live quantity",
+    "event.nothing_to_move": "an event for all lines needs at least one unit that can take its step",
+    "event.allocate_exceeds": "allocated units never exceed the line's live quantity",
+    "event.pick_exceeds": "picked units never exceed the allocated units (nor so the ordered ones)",
+    "event.pack_exceeds": "packed units never exceed the picked units",
+    "event.dispatch_exceeds": "dispatched units never exceed the packed units",
+    "event.ready_exceeds": "units ready for collection never exceed the units dispatched to the store",
+    "event.collect_exceeds": "collected units never exceed the units ready at the store",
+    "event.deliver_exceeds": "delivered units never exceed the dispatched units",
+    "event.short_pick_exceeds": "a short pick names at most the line's unpicked units",
+    "event.backorder_exceeds": "backordered units never exceed the line's unpicked, not yet backordered units",
+    "event.backorder_date": "a backorder's expected date is not before the event",
+    "event.not_collect": "ready for collection and collected belong to click & collect orders",
+    "event.not_delivery": "delivered belongs to home-delivery orders (click & collect is collected)",
+    "event.not_dispatched": "a delivery can fail only while something is out for delivery",
 }
 
 # -- addresses -------------------------------------------------------------------------------------

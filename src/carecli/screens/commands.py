@@ -1,7 +1,7 @@
 """Command palette (Ctrl+P): commands for the screen in front.
 
-Everywhere: open an order by ref (type the ref), switch theme, start a new order. On an order: a
-replacement order, or a re-order of a cancelled order. On an order: go to its billing account,
+Everywhere: open an order by ref (type the ref), the exceptions inbox, switch theme, start a new
+order. On an order: a replacement order, or a re-order of a cancelled order; go to its billing account,
 copy its ref (OSC 52, so it reaches the agent's clipboard over SSH), reload.
 """
 
@@ -31,6 +31,8 @@ class CareCommands(Provider):
             if hasattr(screen, "action_reorder") and check and check("reorder", ()):
                 out.append((f"Re-order {screen.ref}", screen.action_reorder,
                             "Place this cancelled order again at today's prices"))
+        out.append(("Exceptions inbox", self._inbox, "Orders that need a person: short picks, backorders, "
+                                                      "failed deliveries, declined charges"))
         ref = getattr(screen, "ref", None)
         if ref:
             out.append((f"Copy order ref {ref}", partial(app.copy_ref, ref), "Copy to your clipboard (OSC 52)"))
@@ -64,6 +66,11 @@ class CareCommands(Provider):
                 open_new_order(self.app, c.customer_id, c.account_id, c.address, c.market)
 
         self.app.push_screen(CustomerDialog(), chosen)
+    def _inbox(self) -> None:
+        from .inbox import InboxScreen
+
+        if not isinstance(self.app.screen, InboxScreen):
+            self.app.push_screen(InboxScreen())
 
     def _open(self, ref: str) -> None:
         from .order import OrderScreen

@@ -16,7 +16,7 @@ from ..backend.contract import (
     BackendError, CommitResult, OrderView, PaymentDeclined, RuleViolations, TimelineEntry, VersionConflict,
 )
 from ..engine.amend import line_locks, order_locks
-from ..engine.commands import Amendment, CancelOrder, RemoveLine, describe
+from ..engine.commands import Amendment, CancelOrder, ChangeQuantity, RemoveLine, describe
 from ..engine.model import ClickAndCollect, HomeDelivery, Line, line_status
 from ..engine.pricing import PricingError
 from ..widgets.badges import read_only_badge, stage_text
@@ -55,11 +55,12 @@ class OrderScreen(Screen[None]):
                 tooltip="Place this cancelled order again, re-priced at today's prices"),
     ]
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, *, then: str | None = None, line_id: int | None = None) -> None:
         super().__init__()
         self.ref = ref
         self.session: AmendSession | None = None
         self._narrow = False
+        self._then, self._then_line = then, line_id  # a remedy to start once read (the exceptions inbox)
 
     # -- layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -138,6 +139,33 @@ class OrderScreen(Screen[None]):
                                 severity="warning", timeout=10)
         self._render_all(timeline)
         self.refresh_bindings()  # the amend keys were dimmed until the order was read
+        if self._then and not self.app.read_only:
+            then, self._then = self._then, None
+            self._start_remedy(then, self._then_line)
+
+    def _start_remedy(self, then: str, line_id: int | None) -> None:
+        """Start a remedy chosen in the exceptions inbox: the line highlighted, its dialog open (or, to
+        cancel the line, its unshipped units staged so the preview shows the refund)."""
+        table = self.query_one("#lines", DataTable)
+        if line_id is not None and self.session is not None:
+            ids = [ln.line_id for ln in self.session.view.order.lines]
+            if line_id in ids:
+                table.move_cursor(row=ids.index(line_id))
+        if then == "replace":
+            self.action_replace()
+        elif then == "appease":
+            self.action_appease()
+        elif then == "cancel_line":
+            ln = self._line()
+            if ln is None or ln.quantity <= 0:
+                return
+            keep = ln.progressed
+            live = [x for x in self.session.view.order.lines if x.quantity > 0] if self.session else []
+            if keep == 0 and len(live) == 1:
+                self.action_cancel()  # the last live line: cancelling it is cancelling the order (confirmed)
+            else:
+                self.stage(RemoveLine(line_id=ln.line_id) if keep == 0
+                           else ChangeQuantity(line_id=ln.line_id, quantity=keep))
 
     def _render_all(self, timeline: list[TimelineEntry] | None = None) -> None:
         s = self.session
@@ -289,8 +317,14 @@ class OrderScreen(Screen[None]):
         table = self.query_one("#timeline", DataTable)
         table.clear()
         for i, e in enumerate(entries):
-            table.add_row(text(e.at.strftime("%Y-%m-%d %H:%M")), text(e.kind),
-                          text(e.title + (f" — {e.detail}" if e.detail else "")), key=str(i))
+            kind = text(e.kind)
+            if e.kind == "notification" and e.delivery:  # a message: its delivery state up front
+                word = e.delivery.split(" ")[0].rstrip(":")
+                kind = text(f"✉ {'gave up' if word == 'gave' else word}",
+                            "bold red" if word in ("failed", "gave", "uncertain") else "")
+            table.add_row(text(e.at.strftime("%Y-%m-%d %H:%M")), kind,
+                          text(e.title + (f" — {e.detail}" if e.detail else "")
+                               + (f" · {e.delivery}" if e.delivery else "")), key=str(i))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _line(self) -> Line | None:

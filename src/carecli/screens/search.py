@@ -34,6 +34,8 @@ class SearchScreen(Screen[None]):
                 tooltip="Previous page of results"),
         Binding("f4", "account", "Account", id="search.account",
                 tooltip="Billing account of the highlighted order"),
+        Binding("f5", "inbox", "Inbox", id="search.inbox", show=False,
+                tooltip="Orders that need a person (exceptions inbox)"),
         Binding("ctrl+y", "copy_ref", "Copy ref", id="search.copy", show=False,
                 tooltip="Copy the highlighted order ref (works over SSH)"),
         Binding("f2", "new_order", "New order", id="search.new_order", show=False,
@@ -182,6 +184,11 @@ class SearchScreen(Screen[None]):
             from .account import open_account_for_order
 
             open_account_for_order(self.app, ref)
+
+    def action_inbox(self) -> None:
+        from .inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
 
     def action_copy_ref(self) -> None:
         ref = self._highlighted_ref()

@@ -387,7 +387,7 @@ def load_business(
     path: str | os.PathLike[str], *, variants: Sequence[Variant], locations: Sequence[PickupLocation],
     stream: Business | None = None, demo_args: tuple[int, int, int] | None = None,
     expected_orders: int | None = None, meta: Mapping[str, str] | None = None, policy: Policy | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, finish: Callable[[sqlite3.Connection], Any] | None = None,
 ) -> BuildStats:
     """Build a complete store at ``path`` (replacing any file there, atomically) from a business.
 
@@ -484,6 +484,8 @@ def load_business(
             **(meta or {}),
         }
         conn.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", sorted(info.items()))
+        if finish is not None:  # e.g. the demo's exceptions (events, a declined charge)
+            finish(conn)
         conn.execute("COMMIT")
         if progress:
             progress("finishing", 0, 2)
@@ -546,5 +548,13 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
     if parallel is None:
         parallel = orders >= 50_000 and (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
     kwargs: dict[str, Any] = {"demo_args": (orders, seed, block)} if parallel else {"stream": stream()}
+    def exceptions(conn: sqlite3.Connection) -> None:
+        from .events import demo_exception_rows
+
+        scenarios = getattr(demo, "SCENARIOS", {})
+        demo_exception_rows(conn, scenarios.get("declining_card"), scenarios.get("dispatched"),
+                            getattr(demo, "DEMO_NOW", datetime.now(timezone.utc)))
+
     return load_business(path, variants=list(ref.variants), locations=list(ref.locations),
-                         expected_orders=orders, meta=meta, policy=policy, progress=progress, **kwargs)
+                         expected_orders=orders, meta=meta, policy=policy, progress=progress,
+                         finish=exceptions, **kwargs)

@@ -199,6 +199,59 @@ CREATE TABLE order_skus (
 """
 
 
+V4_EVENTS = """
+-- Fulfilment events: the inbox reads events by kind, oldest first.
+CREATE INDEX events_kind ON events(kind, at);
+
+-- Refused fulfilment events, for an operator: one row per (event id, content), however often sent.
+CREATE TABLE rejected_events (
+    id           INTEGER PRIMARY KEY,
+    event_id     TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,         -- SHA-256 of the canonical event JSON
+    order_ref    TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    payload      TEXT NOT NULL,         -- the event as received (JSON)
+    first_seen   TEXT NOT NULL,
+    last_seen    TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 1,
+    resolved_at  TEXT,                  -- the same event id was applied later
+    UNIQUE (event_id, payload_hash)
+);
+CREATE INDEX rejected_events_recent ON rejected_events(last_seen);
+
+-- Delivery of the notifications outbox: one row per notification once a deliverer has claimed it.
+CREATE TABLE deliveries (
+    notification    INTEGER PRIMARY KEY REFERENCES notifications(id),
+    state           TEXT NOT NULL,      -- claimed, sent, failed (retry at next_attempt_at), dead, uncertain
+    transport       TEXT NOT NULL,      -- eml, smtp, sms-file
+    message_id      TEXT NOT NULL UNIQUE,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    claimed_at      TEXT,
+    claimed_by      TEXT NOT NULL DEFAULT '',  -- host:pid of the deliverer holding the claim
+    next_attempt_at TEXT,
+    last_error      TEXT NOT NULL DEFAULT '',
+    sent_at         TEXT,
+    target          TEXT NOT NULL DEFAULT ''  -- the file written, or the SMTP server
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+
+-- Extra charges the payment gateway declined (the commit was refused; this row is written after
+-- the rollback, in its own transaction), for the exceptions inbox.
+CREATE TABLE declined_charges (
+    id           INTEGER PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders(id),
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL,
+    currency     TEXT NOT NULL,
+    message      TEXT NOT NULL
+);
+CREATE INDEX declined_charges_order ON declined_charges(order_id, at);
+"""
+
+
 def _v2_backfill(conn: sqlite3.Connection) -> None:
     """Fill order_skus from the orders already in a version-1 store."""
     rows = conn.execute("SELECT id, placed_at, json FROM orders")
@@ -238,6 +291,7 @@ MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     1: (V1, None),
     2: (V2, _v2_backfill),
     3: (V3_ORDER_LINKS, None),
+    4: (V4_EVENTS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -26,7 +26,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
@@ -38,19 +38,22 @@ from ...engine.model import (
     BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment, PickupLocation, Variant,
 )
 from ...engine.money import Money
-from ...engine.notifications import Notification
+from ...engine.notifications import MessageTemplate, Notification
 from ...engine.plan import plan
 from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, CustomerSummary, Forbidden, NewCustomerRequest,
-    PlaceOrderRequest, PlaceOrderResult, IdempotencyMismatch, LedgerEntry,
+    AccountView, BackendError, CommitRequest, CommitResult, CustomerSummary, EventResult, ExceptionItem,
+    Forbidden, IdempotencyMismatch, LedgerEntry, NewCustomerRequest, PlaceOrderRequest, PlaceOrderResult,
+    RejectedEvent,
     NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
     SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
 )
 from ..gateway import DemoGateway
 from ..ledger import effect
+from . import events as _events
+from . import outbox as _outbox
 from . import placing as _placing
 from . import search as _search
 from .rows import document_columns, order_columns, order_json
@@ -227,7 +230,9 @@ class SqliteStore:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, role: Role, read_only: bool,
                  policy: Policy, clock: Callable[[], datetime], gateway: PaymentGateway,
-                 immutable: bool = False, why_read_only: str = "") -> None:
+                 immutable: bool = False, why_read_only: str = "",
+                 templates: Mapping[str, MessageTemplate] | None = None) -> None:
+        self._templates = templates
         self._conn = conn
         self._path = path
         self._role: Role = role
@@ -248,7 +253,8 @@ class SqliteStore:
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, role: Role = "agent", read_only: bool | None = None,
              policy: Policy | None = None, clock: Callable[[], datetime] | None = None,
-             gateway: PaymentGateway | None = None, create: bool = True) -> "SqliteStore":
+             gateway: PaymentGateway | None = None, create: bool = True,
+             templates: Mapping[str, MessageTemplate] | None = None) -> "SqliteStore":
         """Open (or create, migrate) the store at ``path``.
 
         ``read_only`` defaults to True for a supervisor (DOMAIN §10) and False for an agent; a file (or
@@ -307,7 +313,8 @@ class SqliteStore:
             raise map_error(e, p) from None
         return cls(conn, p, role=role, read_only=want_ro or not can_write,
                    policy=policy or default_policy(), clock=clock or _utcnow,
-                   gateway=gateway or DemoGateway(), immutable=immutable, why_read_only=why)
+                   gateway=gateway or DemoGateway(), immutable=immutable, why_read_only=why,
+                   templates=templates)
 
     # -- properties -------------------------------------------------------------------------------
     @property
@@ -518,8 +525,9 @@ class SqliteStore:
             order = self._order(c, row)
             events = c.execute("SELECT at, title, detail FROM events WHERE order_id = ? ORDER BY id",
                                (row[0],)).fetchall()
-            notes = c.execute("SELECT json FROM notifications WHERE order_id = ? ORDER BY id",
-                              (row[0],)).fetchall()
+            notes = c.execute("SELECT n.json, d.state, d.attempts, d.sent_at, d.next_attempt_at, d.last_error "
+                              "FROM notifications n LEFT JOIN deliveries d ON d.notification = n.id "
+                              "WHERE n.order_id = ? ORDER BY n.id", (row[0],)).fetchall()
             audits = c.execute(
                 "SELECT seq, at, actor, role, version_before, version_after, command, reason_code, note, "
                 "financial_effect FROM audit WHERE order_ref = ? ORDER BY seq", (r,)).fetchall()
@@ -574,9 +582,22 @@ class SqliteStore:
         self.reference()
         req_hash = req.request_hash()
         ref = self._norm_ref(req.order_ref)
-        return self._write(lambda c: self._commit(c, req, req_hash, ref))
+        charge: dict[str, Any] = {}
+        try:
+            return self._write(lambda c: self._commit(c, req, req_hash, ref, charge))
+        except PaymentDeclined as e:
+            # After the rollback, in a transaction of its own: the exceptions inbox lists it.
+            if "amount" in charge:
+                now = self._clock()
+                try:
+                    self._write(lambda c: _events.record_declined(c, ref, req.actor, charge["amount"],
+                                                                  e.message, now))
+                except BackendError:  # the decline is what the agent must see, not this
+                    pass
+            raise
 
-    def _commit(self, c: sqlite3.Connection, req: CommitRequest, req_hash: str, ref: str) -> CommitResult:
+    def _commit(self, c: sqlite3.Connection, req: CommitRequest, req_hash: str, ref: str,
+                charge: dict[str, Any] | None = None) -> CommitResult:
         # 1. Idempotency: the same key answers the same request once, whatever happened since.
         seen = c.execute("SELECT request_hash, response FROM idempotency WHERE key = ?",
                          (req.idempotency_key,)).fetchone()
@@ -623,6 +644,8 @@ class SqliteStore:
             if pm is None:
                 raise PaymentDeclined(f"There is no payment method {p.charge.payment_method_id} on the "
                                       "account to charge; nothing was changed.")
+            if charge is not None:
+                charge["amount"] = p.charge.amount
             capture = self._gateway.charge(pm, p.charge.amount,
                                            f"{req.idempotency_key}/{p.charge.invoice_id}")
         # 5. Write it all.
@@ -684,6 +707,60 @@ class SqliteStore:
     def find_customers(self, query: str, *, limit: int = 20) -> list[CustomerSummary]:
         return self._read(lambda c: _placing.find_customers(c, query, policy=self._policy, limit=limit),
                           snapshot=True)
+
+
+    # -- fulfilment events, exceptions inbox, contact notes (backend/sqlite/events.py) -------------
+    def _env(self, **kw: Any) -> _events.Env:
+        self.reference()
+        return _events.Env(policy=self._policy, locations=self._locations, now=self._clock(), role=self._role,
+                           templates=self._templates, **kw)
+
+    def ingest_event(self, event: Any) -> EventResult:
+        from ...engine.events import EVENT
+
+        if not isinstance(event, (dict, str, bytes)):
+            event = EVENT.validate_python(event.model_dump()) if hasattr(event, "model_dump") else event
+        else:
+            from ...engine.events import parse_event
+            event = parse_event(event)
+        self._forbid_if_read_only()
+        self.reference()
+        return self._write(lambda c: _events.ingest(c, event, self._env(ids=_TxnIds(c))))
+
+    def rejected_events(self, *, limit: int = 100, include_resolved: bool = False) -> list[RejectedEvent]:
+        return self._read(lambda c: _events.rejected(c, limit, include_resolved), snapshot=True)
+
+    def list_exceptions(self, *, limit: int = 200) -> list[ExceptionItem]:
+        env = self._env()
+        return self._read(lambda c: _events.list_exceptions(c, env, limit), snapshot=True)
+
+    def add_contact_note(self, ref: str, text: str, *, actor: str) -> TimelineEntry:
+        r = self._norm_ref(ref)
+        self._forbid_if_read_only()
+        if not isinstance(text, str):
+            raise TypeError("a note is text")
+        self.reference()
+        return self._write(lambda c: _events.add_contact_note(c, r, text, actor, self._env()))
+
+    # -- the outbox (backend/sqlite/outbox.py; used by carecli deliver, not part of the contract) ----
+    def claim_deliveries(self, transport: str, *, limit: int = 50, claimer: str = "",
+                         alive: Callable[[str], bool] | None = None,
+                         domain: str = "carecli.invalid") -> list[_outbox.Claim]:
+        now = self._clock()
+        return self._write(lambda c: _outbox.claim(c, transport, now, limit, claimer, alive, domain))
+
+    def finish_delivery(self, claim: _outbox.Claim, *, error: str = "", target: str = "",
+                        retry: _outbox.Backoff | None = None) -> None:
+        now = self._clock()
+        self._write(lambda c: _outbox.finish(c, claim, now, error=error, target=target,
+                                             retry=retry or _outbox.Backoff()))
+
+    def outbox_status(self, *, limit: int = 50) -> _outbox.Status:
+        return self._read(lambda c: _outbox.status(c, limit), snapshot=True)
+
+    def requeue_uncertain(self) -> int:
+        now = self._clock()
+        return self._write(lambda c: _outbox.requeue_uncertain(c, now))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -774,15 +851,23 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
     for at, title, detail in events:
         t = datetime.fromisoformat(at)
         add(t, 1, TimelineEntry(at=t, kind="event", title=title, detail=detail))
-    for (text,) in notes:
+    for text, *delivery in notes:
         nt = Notification.model_validate_json(text)
         add(nt.created_at, 3, TimelineEntry(at=nt.created_at, kind="notification", title=nt.subject,
-                                            detail=f"{nt.channel} to {nt.to}"))
+                                            detail=f"{nt.channel} to {nt.to}",
+                                            delivery=_outbox.state_text(*delivery)))
     for seq, at, actor, role, vb, va, command, reason, note, effect_json in audits:
         t = datetime.fromisoformat(at.replace("Z", "+00:00"))
         try:
-            cmds = AMENDMENTS.validate_json(command)
-            what = "; ".join(describe(cmd) for cmd in cmds)
+            special = _events.describe_audit(json.loads(command))
+        except ValueError:
+            special = None
+        try:
+            if special is not None:
+                what = special
+            else:
+                cmds = AMENDMENTS.validate_json(command)
+                what = "; ".join(describe(cmd) for cmd in cmds)
         except Exception:  # noqa: BLE001 - an old or unknown command still shows
             what = _placing.describe_command(command) or command
         eff = json.loads(effect_json)
@@ -794,8 +879,10 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
             parts.append(f"delta {_money_text(delta)}")
         if note:
             parts.append(f"note: {note}")
-        add(t, 2, TimelineEntry(at=t, kind="audit", title=f"Version {vb} → {va} by {actor} ({role}), #{seq}",
-                                detail=" · ".join(parts)))
+        title = (f"Version {vb} → {va} by {actor} ({role}), #{seq}" if special != "Contact note"
+                 else f"Contact note by {actor} ({role}), #{seq}")
+        add(t, 2, TimelineEntry(at=t, kind="audit", title=title,
+                                detail=note if special == "Contact note" else " · ".join(parts)))
     out.sort(key=lambda x: (x[0], x[1], x[2]))
     return [e for *_, e in out]
 
