@@ -212,12 +212,26 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
 
 
+V3_USERS = """
+-- Users of a shared server (carecli serve): bearer tokens are stored as their SHA-256 only.
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('agent', 'supervisor')),
+    can_write   INTEGER NOT NULL CHECK (can_write IN (0, 1)),
+    token_hash  TEXT NOT NULL UNIQUE,   -- sha256 hex of the token; the token itself is never stored
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT                    -- NULL while the token is valid
+);
+"""
+
 Step = Callable[[sqlite3.Connection], None]
 
 # version -> (DDL, data step or None). Append only: never edit a migration that has shipped.
 MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     1: (V1, None),
     2: (V2, _v2_backfill),
+    3: (V3_USERS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -44,13 +44,14 @@ from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, Forbidden, IdempotencyMismatch, LedgerEntry,
+    AccountView, BackendError, CommitRequest, CommitResult, Connection, Forbidden, RecoveredCommit, IdempotencyMismatch, LedgerEntry,
     NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
     SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
 )
 from ..gateway import DemoGateway
 from ..ledger import effect
 from . import search as _search
+from . import users as _users
 from .rows import document_columns, order_columns, order_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION, migrate, user_version
 
@@ -563,6 +564,30 @@ class SqliteStore:
 
     def audit_count(self) -> int:
         return self._read(lambda c: c.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+    # -- shared deployments: connection state, recovery, users of a server ----------------------------
+    def ping(self) -> Connection:
+        try:
+            self._read(lambda c: c.execute("SELECT 1").fetchone())
+        except BackendError as e:
+            return Connection(online=False, detail=e.message)
+        return Connection(online=True)
+
+    def recover(self) -> list[RecoveredCommit]:
+        return []  # a commit is one local transaction: there is never an unanswered one
+
+    def add_user(self, name: str, role: str, *, can_write: bool | None = None) -> str:
+        """A new user of ``carecli serve``; returns the token (shown once, stored hashed)."""
+        return self._write(lambda c: _users.add_user(c, name, role, can_write=can_write, now=self._clock()))
+
+    def list_users(self) -> list[_users.User]:
+        return self._read(_users.list_users)
+
+    def revoke_user(self, name: str) -> _users.User:
+        return self._write(lambda c: _users.revoke_user(c, name, now=self._clock()))
+
+    def user_for_token(self, token: str) -> _users.User | None:
+        return self._read(lambda c: _users.user_for_token(c, token))
 
     # -- commit -----------------------------------------------------------------------------------
     def commit(self, req: CommitRequest) -> CommitResult:
