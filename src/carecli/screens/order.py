@@ -434,6 +434,11 @@ class OrderScreen(Screen[None]):
         s = self.session
         if s is None or not s.staged or s.preview is None:
             return
+        if getattr(self.app, "offline", False):
+            self.app.notify("The server does not answer, so nothing can be committed now. Your staged "
+                            "changes are kept: commit again when the OFFLINE badge is gone.",
+                            title="Offline", severity="warning", timeout=10)
+            return
         reasons = list(s.reference.policy.reasons_for(s.reason_kind))
         self.app.push_screen(self._dialogs().CommitDialog(reasons, list(s.preview.changes), s.preview.delta),
                              self._commit_with)
