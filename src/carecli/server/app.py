@@ -40,7 +40,7 @@ from starlette.routing import Route as StarletteRoute
 
 from ..backend.contract import (
     BackendError, BadRequest, Forbidden, InProgress, NotFound, PaymentGateway, PreconditionRequired, RateLimited,
-    TooLarge, Unauthorized, Unavailable,
+    TooLarge, Unauthorized,
 )
 from ..backend.http.routes import (
     MAX_BODY_BYTES, MAX_PATH_PARAM_CHARS, PATH_BODY_FIELDS, REQUIRED, ROUTES, STATUS, Identity, Param,
@@ -318,9 +318,9 @@ def create_app(store: str | Path, *, policy: Policy | None = None,
                 return error_response(e)
             except Exception:  # noqa: BLE001 - a bug: logged in full, the client gets a plain 500
                 log.exception("%s %s failed", request.method, request.url.path)
-                return error_response(Unavailable("The server met an unexpected problem; nothing was "
-                                                  "changed. Try again, and tell your team lead if it "
-                                                  "keeps happening.", title="Server problem"))
+                return error_response(BackendError("The server met an unexpected problem; nothing was "
+                                                   "changed. Try again, and tell your team lead if it "
+                                                   "keeps happening.", title="Server problem"))
             headers = {}
             if route.etag is not None and result is not None:
                 headers["ETag"] = f'"{route.etag(result)}"'
