@@ -106,6 +106,7 @@ class CareApp(App[None]):
         if offline == self.offline:
             return
         self.offline, self.offline_detail = offline, detail
+        self.set_class(offline, "-offline")  # shows the OFFLINE badge of every screen (app.tcss)
         self._set_sub_title()
         if offline:
             self.notify(f"{detail or 'The server does not answer'}. What is on screen stays readable but may "

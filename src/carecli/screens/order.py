@@ -19,7 +19,7 @@ from ..engine.amend import line_locks, order_locks
 from ..engine.commands import Amendment, CancelOrder, RemoveLine, describe
 from ..engine.model import ClickAndCollect, HomeDelivery, Line, line_status
 from ..engine.pricing import PricingError
-from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.safe import text
 from ..widgets.waterfall import document_lines, preview, totals_table
@@ -63,6 +63,7 @@ class OrderScreen(Screen[None]):
             yield Label(text(f"Order {self.ref}", "bold"), id="order-title")
             if self.app.read_only:
                 yield read_only_badge()
+            yield offline_badge()
         with TabbedContent(id="order-tabs", initial="tab-lines"):
             with TabPane("Lines", id="tab-lines"):
                 yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
