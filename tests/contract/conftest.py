@@ -6,7 +6,9 @@ test can try a write as a supervisor and then check, as an agent, that nothing c
 
 ``http``: a real carecli server (uvicorn, in a thread, on a free loopback port) on the test's own copy
 of the store, with an agent, a read-only supervisor and a supervisor allowed to write; the factory
-hands out HTTP clients signed in with the matching token.
+hands out HTTP clients signed in with the matching token. A server per test costs a few tens of
+milliseconds (the app opened, uvicorn started; the users are in the template); one shared server whose store could be swapped would
+need a test-only hook in the server, which production code does not have.
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ def demo_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("contract") / "demo.db"
     build_demo(path, orders=DEMO_ORDERS, seed=7, parallel=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def http_template(demo_template, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The demo store with the users of the HTTP server (added once, not per test)."""
+    from tests.http.serving import add_users
+
+    path = tmp_path_factory.mktemp("contract-http") / "demo.db"
+    shutil.copy(demo_template, path)
+    return path, add_users(path)
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +71,10 @@ def backend_factory(request, demo_template, tmp_path, clock) -> Iterator[Callabl
         from carecli.backend.http import Journal
         from tests.http.serving import serve_store
 
+        template, tokens = request.getfixturevalue("http_template")
         path = tmp_path / "store.db"
-        shutil.copy(demo_template, path)
-        served = serve_store(path, clock=clock, gateway=gateway)
+        shutil.copy(template, path)
+        served = serve_store(path, clock=clock, gateway=gateway, tokens=tokens)
         journal = Journal(tmp_path / "journal.db")
 
         def make(role: str = "agent", read_only: bool | None = None) -> Backend:
@@ -76,7 +89,7 @@ def backend_factory(request, demo_template, tmp_path, clock) -> Iterator[Callabl
     for b in opened:
         b.close()
     if request.param == "http":
-        served.stop()
+        served.stop(wait=False)  # it winds down in its own thread (~0.2 s) while the next test starts
         journal.close()
 
 

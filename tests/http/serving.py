@@ -33,8 +33,8 @@ class Served:
         b.whoami()
         return b
 
-    def stop(self) -> None:
-        self.server.stop()
+    def stop(self, wait: bool = True) -> None:
+        self.server.stop(wait)
 
 
 def add_users(path: Path, clock=None) -> dict[str, str]:
@@ -42,8 +42,9 @@ def add_users(path: Path, clock=None) -> dict[str, str]:
         return {k: s.add_user(name, role, can_write=w) for k, (name, role, w) in USERS.items()}
 
 
-def serve_store(path: Path, *, clock=None, gateway=None, limits: Limits = Limits(rate_per_s=10_000,
-                                                                                burst=10_000)) -> Served:
-    tokens = add_users(path, clock)
+def serve_store(path: Path, *, clock=None, gateway=None, tokens: dict[str, str] | None = None,
+                limits: Limits = Limits(rate_per_s=10_000, burst=10_000)) -> Served:
+    """Serve ``path``; ``tokens``: the users are already in it (added once to a template)."""
+    tokens = tokens or add_users(path, clock)
     app = create_app(path, clock=clock, gateway=gateway, limits=limits)
     return Served(ThreadedServer(app).start(), tokens, path)

@@ -9,7 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from carecli.backend.contract import CommitRequest
+from carecli.backend.contract import CommitRequest, Unauthorized
+from carecli.backend.http import HttpBackend
 from carecli.backend.http.routes import MAX_PAGE, ROUTES, STATUS
 from carecli.demo import SCENARIOS
 from carecli.engine.commands import RemoveLine, ReplaceProduct
@@ -265,3 +266,16 @@ def test_openapi_is_served_and_docs_copy_is_up_to_date(served):
     docs = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
     assert docs.read_text("utf-8") == render(), \
         "docs/openapi.json is out of date: python -m carecli.server.openapi docs/openapi.json"
+
+
+def test_no_token_in_any_log_record(served, caplog):
+    caplog.set_level(logging.DEBUG)
+    c = served.client()
+    c.get_order("ON-100001")
+    c.search_orders("dana")
+    with pytest.raises(Unauthorized):
+        HttpBackend(served.url, "cc_bad-token-value", retries=0).whoami()
+    assert caplog.records  # httpx and httpcore did log at DEBUG
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for token in [*served.tokens.values(), "cc_bad-token-value"]:
+        assert token not in text
