@@ -167,6 +167,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except BackendError as e:
         print(f"carecli serve: {e.title}: {e.message}", file=sys.stderr)
         return 2
+    users = app.state.stores.users().list_users()
+    if not any(u.active for u in users):
+        print(f"carecli serve: no users yet; add one with `carecli users add NAME --role agent --store {path}` "
+              "(every request but /health needs a token)", file=sys.stderr)
     with_tls = bool(args.tls_cert)
     if not with_tls and args.host not in ("127.0.0.1", "localhost", "::1"):
         print("carecli serve: warning: no --tls-cert/--tls-key: tokens and customer data cross the network "
