@@ -41,7 +41,7 @@ def open_http_backend(settings, warnings: list[str], *, env: dict[str, str] | No
                           journal=Journal(locations().journal_file), ca_bundle=h.ca_bundle,
                           connect_timeout=h.connect_timeout, read_timeout=h.read_timeout, retries=h.retries)
     try:
-        backend.whoami()
+        backend.whoami(retries=0)
     except Offline as e:
         warnings.append(f"{e.message}. carecli works offline until the server answers.")
     except BaseException:

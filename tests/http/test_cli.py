@@ -92,3 +92,22 @@ def test_open_http_backend_signs_in_and_login_stores_the_token(served, monkeypat
             b.close()
     finally:
         keyring.set_keyring(before)
+
+
+def test_dead_server_at_start_opens_offline_with_a_warning():
+    import socket
+
+    from carecli.config import Settings
+    from carecli.tui import open_http_backend
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    warnings: list[str] = []
+    b = open_http_backend(Settings(backend=url), warnings, env={"CARECLI_TOKEN": "cc_anything"})
+    try:
+        assert any("cannot be reached" in w and "offline" in w for w in warnings)
+        assert not b.ping().online and b.role == "agent"
+        assert all("cc_anything" not in w for w in warnings)
+    finally:
+        b.close()

@@ -71,10 +71,12 @@ class HttpBackend:
         return f"HttpBackend({self.base_url!r})"
 
     # -- identity -------------------------------------------------------------------------------------
-    def whoami(self) -> Identity:
-        """The signed-in user (asks the server once; raises Unauthorized / Offline)."""
+    def whoami(self, *, retries: int | None = None) -> Identity:
+        """The signed-in user (asks the server once; raises Unauthorized / Offline). ``retries``
+        overrides the setting (the app's start asks once, so a dead server does not delay it)."""
         if self._identity is None:
-            self._identity = self._call("whoami")
+            r = self._send("GET", BY_NAME["whoami"].path, retries=retries)
+            self._identity = self._parse(BY_NAME["whoami"], r)
         return self._identity
 
     @property
@@ -182,8 +184,9 @@ class HttpBackend:
 
     def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
               headers: dict[str, str] | None = None, content: bytes | None = None,
-              key: str | None = None) -> httpx.Response:
+              key: str | None = None, retries: int | None = None) -> httpx.Response:
         """Send with retries (network errors, 5xx; and 409 in_progress for a keyed request)."""
+        max_retries = self._retries if retries is None else max(0, retries)
         attempt = 0
         in_progress_deadline = time.monotonic() + 60
         last: httpx.Response | None = None
@@ -194,7 +197,7 @@ class HttpBackend:
                 # The request may or may not have reached the server: only a keyed (idempotent) write or
                 # a read may go again.
                 self._online = False
-                if attempt >= self._retries:
+                if attempt >= max_retries:
                     what = "the change was kept and will be sent again, with the same request id, when " \
                            "carecli reconnects (do not enter it again)" if key else "nothing was changed"
                     raise Offline(f"{_network_text(self.base_url, e)}; {what}.") from None
@@ -203,14 +206,14 @@ class HttpBackend:
                 continue
             self._online = True
             last = r
-            if r.status_code in RETRY_STATUS and attempt < self._retries:
+            if r.status_code in RETRY_STATUS and attempt < max_retries:
                 self._pause(attempt)
                 attempt += 1
                 continue
             if key is not None and r.status_code == 409 and _code(r) == "in_progress" \
                     and time.monotonic() < in_progress_deadline:
                 self._sleep(min(1.0, self._backoff * (1 + attempt)))
-                attempt = min(attempt + 1, self._retries)
+                attempt = min(attempt + 1, max_retries)
                 continue
             return last
 
