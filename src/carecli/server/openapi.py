@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..backend.http.routes import MAX_BODY_BYTES, MAX_PAGE, ROUTES, STATUS, Route
+from ..backend.http.routes import MAX_BODY_BYTES, MAX_PAGE, REQUIRED, ROUTES, STATUS, Route
 
 REF = "#/components/schemas/{model}"
 
@@ -77,9 +77,9 @@ def document() -> dict[str, Any]:
                     schema["maximum" if not q.clamp else "x-clamped-maximum"] = q.le
             else:
                 schema["maxLength"] = q.max_chars
-            if q.default is not None and q.default is not Ellipsis:
+            if q.default is not None and q.default is not REQUIRED:
                 schema["default"] = q.default
-            params.append({"name": q.name, "in": "query", "required": False, "schema": schema,
+            params.append({"name": q.name, "in": "query", "required": q.default is REQUIRED, "schema": schema,
                            "description": q.doc + (" (clamped into range)" if q.clamp else "")})
         if r.if_match:
             params.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
