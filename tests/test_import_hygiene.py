@@ -39,3 +39,11 @@ def test_engine_modules_import_nothing_of_carecli_outside_engine():
 def test_backend_imports_no_ui():
     mods = _modules_after("import carecli.backend.contract, carecli.backend.sqlite.store, carecli.cli")
     assert "textual" not in mods, "the backend (or the CLI's sub-commands) pulled in textual"
+
+
+def test_http_client_needs_no_server_and_server_needs_no_ui():
+    mods = _modules_after("import carecli.backend.http, carecli.credentials")
+    for forbidden in ("textual", "starlette", "uvicorn", "fastapi"):
+        assert forbidden not in mods, f"the HTTP client pulled in {forbidden}"
+    mods = _modules_after("import carecli.server.app, carecli.server.openapi, carecli.server.runner")
+    assert "textual" not in mods, "the server pulled in textual"

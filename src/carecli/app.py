@@ -15,7 +15,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
-from .backend.contract import Backend, BackendError, ReferenceData
+from .backend.contract import Backend, BackendError, Offline, RecoveredCommit, ReferenceData
 from .config import Settings
 from .screens.commands import CareCommands
 
@@ -46,6 +46,9 @@ class CareApp(App[None]):
         self._warnings = list(warnings)
         self._extra_themes = list(extra_themes)
         self._reference: ReferenceData | None = None
+        self.offline = False
+        self.offline_detail = ""
+        self._probe_timer: Any = None
 
     # -- start -------------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -62,10 +65,69 @@ class CareApp(App[None]):
             self.theme = "carecli-dark"
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        self.sub_title = f"{self.actor} · {self.role}" + (" · READ-ONLY" if self.read_only else "")
+        self._set_sub_title()
         self.push_screen(SearchScreen())
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
+        self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+
+    def _set_sub_title(self) -> None:
+        self.sub_title = (f"{self.actor} · {self.role}" + (" · READ-ONLY" if self.read_only else "")
+                          + (" · OFFLINE" if self.offline else ""))
+
+    # -- connection: offline badge, probing, commits recovered from the journal -----------------------
+    def _start_check(self) -> None:
+        """On start: is the backend there, and did an earlier commit never get its answer?"""
+        conn = self.backend.ping()
+        if not conn.online:
+            self.call_from_thread(self.set_offline, True, conn.detail)
+            return
+        self._recover()
+
+    def _recover(self) -> None:
+        try:
+            outcomes = self.backend.recover()
+        except BackendError as e:  # the journal could not be read or sent: say so, keep going
+            self.call_from_thread(self.show_error, e)
+            return
+        except Exception:  # noqa: BLE001 - never a traceback on the agent's screen
+            log.exception("recovering journalled commits failed")
+            return
+        for outcome in outcomes:
+            self.call_from_thread(self.show_recovered, outcome)
+
+    def show_recovered(self, outcome: RecoveredCommit) -> None:
+        severity = {"applied": "information", "refused": "warning", "pending": "warning"}[outcome.outcome]
+        self.notify(outcome.message, title="Change sent again after a lost answer", severity=severity,
+                    timeout=30)
+
+    def set_offline(self, offline: bool, detail: str = "") -> None:
+        """Show (or clear) the OFFLINE badge; while offline, ask the backend every few seconds."""
+        if offline == self.offline:
+            return
+        self.offline, self.offline_detail = offline, detail
+        self.set_class(offline, "-offline")  # shows the OFFLINE badge of every screen (app.tcss)
+        self._set_sub_title()
+        if offline:
+            self.notify(f"{detail or 'The server does not answer'}. What is on screen stays readable but may "
+                        "be out of date; changes cannot be committed until the server answers again.",
+                        title="Offline", severity="warning", timeout=12)
+            if self._probe_timer is None:
+                self._probe_timer = self.set_interval(5, self._probe)
+        else:
+            if self._probe_timer is not None:
+                self._probe_timer.stop()
+                self._probe_timer = None
+            self.notify("The server answers again.", title="Back online", timeout=5)
+            self.run_worker(self._recover, thread=True, group="connection", exit_on_error=False)
+
+    def _probe(self) -> None:
+        def probe() -> None:
+            conn = self.backend.ping()
+            if conn.online:
+                self.call_from_thread(self.set_offline, False)
+
+        self.run_worker(probe, thread=True, group="probe", exclusive=True, exit_on_error=False)
 
     # -- reference data (catalog, stores, policy), read once ------------------------------------------
     def reference(self) -> ReferenceData:
@@ -87,6 +149,8 @@ class CareApp(App[None]):
             try:
                 result = fn()
             except BackendError as e:
+                if isinstance(e, Offline):
+                    self.call_from_thread(self.set_offline, True, e.message)
                 if not worker.is_cancelled:
                     self.call_from_thread(on_error or self.show_error, e)
                 return
@@ -95,6 +159,8 @@ class CareApp(App[None]):
                 if not worker.is_cancelled:
                     self.call_from_thread(self.show_unexpected, e)
                 return
+            if self.offline:
+                self.call_from_thread(self.set_offline, False)
             if not worker.is_cancelled:
                 self.call_from_thread(on_ok, result)
 

@@ -7,6 +7,9 @@
     carecli events rejected [--all]
     carecli deliver [--watch] [--status] [--requeue-uncertain]
     carecli config
+    carecli serve [--host H] [--port P] [--store PATH] [--tls-cert PEM --tls-key PEM]
+    carecli users add NAME --role agent|supervisor [--may-write] | users list | users revoke NAME
+    carecli login --backend https://host:port
 
 The store is ``--store PATH``, else ``$CARECLI_STORE``, else ``store.db`` in the user data dir
 (``platformdirs.user_data_dir("carecli")``).
@@ -155,10 +158,112 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_arg(args: argparse.Namespace) -> Path:
+    return Path(args.store).expanduser() if args.store else default_store_path()
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from .backend.contract import BackendError
+
+    try:
+        from .server.app import Limits, create_app
+        from .server.runner import serve
+    except ImportError as e:
+        print(f"carecli serve: the server is not installed ({e.name} is missing). Install it with "
+              "`pip install 'carecli[server]'`.", file=sys.stderr)
+        return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("carecli serve: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    for f in (args.tls_cert, args.tls_key):
+        if f and not Path(f).expanduser().is_file():
+            print(f"carecli serve: {f}: no such file", file=sys.stderr)
+            return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    path = _store_arg(args)
+    try:
+        app = create_app(path, limits=Limits(rate_per_s=args.rate, burst=args.burst))
+    except BackendError as e:
+        print(f"carecli serve: {e.title}: {e.message}", file=sys.stderr)
+        return 2
+    users = app.state.stores.users().list_users()
+    if not any(u.active for u in users):
+        print(f"carecli serve: no users yet; add one with `carecli users add NAME --role agent --store {path}` "
+              "(every request but /health needs a token)", file=sys.stderr)
+    with_tls = bool(args.tls_cert)
+    if not with_tls and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("carecli serve: warning: no --tls-cert/--tls-key: tokens and customer data cross the network "
+              "unencrypted; put the server behind TLS", file=sys.stderr)
+    print(f"carecli serve: {path} on {'https' if with_tls else 'http'}://{args.host}:{args.port}", file=sys.stderr)
+    serve(app, host=args.host, port=args.port, ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key)
+    return 0
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from .backend.contract import BackendError
+    from .backend.sqlite.store import SqliteStore
+
+    path = _store_arg(args)
+    try:
+        with SqliteStore.open(path, read_only=args.users_command == "list", create=False) as s:
+            if args.users_command == "add":
+                token = s.add_user(args.name, args.role, can_write=True if args.may_write else None)
+                print(f"user {args.name} ({args.role}) added. Their token, shown only this once:")
+                print(token)
+                print("Give it to them privately; they run `carecli login --backend URL` and paste it "
+                      "(or set CARECLI_TOKEN).", file=sys.stderr)
+            elif args.users_command == "list":
+                users = s.list_users()
+                if not users:
+                    print("no users yet: carecli users add NAME --role agent")
+                for u in users:
+                    state = f"revoked {u.revoked_at}" if u.revoked_at else "active"
+                    print(f"{u.name:<24} {u.role:<10} {'read-only' if u.read_only else 'may write':<10} "
+                          f"since {u.created_at}  {state}")
+            else:
+                u = s.revoke_user(args.name)
+                print(f"user {u.name}: token revoked ({u.revoked_at}); `users add {u.name}` issues a new one")
+    except BackendError as e:
+        print(f"carecli users {args.users_command}: {e.title}: {e.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_login(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .config import Settings
+    from .credentials import CredentialsError, set_token
+
+    try:
+        url = Settings(backend=args.backend).server_url
+    except ValueError as e:
+        print(f"carecli login: --backend: {str(e).splitlines()[-1].strip()}", file=sys.stderr)
+        return 2
+    if not url:
+        print("carecli login: --backend must be the server's https://host:port", file=sys.stderr)
+        return 2
+    token = getpass.getpass(f"token for {url}: ") if sys.stdin.isatty() else sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        print("carecli login: no token given; nothing stored", file=sys.stderr)
+        return 2
+    try:
+        set_token(url, token)
+    except CredentialsError as e:
+        print(f"carecli login: {e.message}", file=sys.stderr)
+        return 2
+    print(f"token for {url} stored in the keyring")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="carecli", description="Amend orders after checkout, from the terminal. "
                                 "With no command, opens the app (building the demo store on first start).")
     p.add_argument("--store", help="store file (default: settings, $CARECLI_STORE, or the user data dir)")
+    p.add_argument("--backend", help="sqlite:///path or https://host:port of a carecli server")
     p.add_argument("--role", choices=("agent", "supervisor"), help="who is at the keyboard")
     p.add_argument("--read-only", action="store_true", default=None, help="change nothing (supervisors by default)")
     p.add_argument("--theme", help="carecli-dark, carecli-light, carecli-contrast, ansi-dark, ansi-light")
@@ -186,6 +291,35 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_events import add_parsers
 
     add_parsers(sub, _cmd_event, _cmd_events_rejected, _cmd_deliver)
+    srv = sub.add_parser("serve", help="serve a store over HTTP to many hosts (needs carecli[server])",
+                         description="Serve the store to carecli apps on other hosts. Users and their "
+                                     "tokens: `carecli users`. See docs/HTTP.md.")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8443, help="port (default 8443)")
+    srv.add_argument("--store", help="store file (default $CARECLI_STORE or the user data dir)")
+    srv.add_argument("--tls-cert", help="PEM certificate (chain) for https")
+    srv.add_argument("--tls-key", help="PEM private key for https")
+    srv.add_argument("--rate", type=float, default=20.0, help="requests per second per user (default 20)")
+    srv.add_argument("--burst", type=int, default=60, help="requests a user may make at once (default 60)")
+    srv.set_defaults(func=_cmd_serve)
+
+    users = sub.add_parser("users", help="users of `carecli serve` and their tokens")
+    usub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = usub.add_parser("add", help="add a user and print their token (once)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("agent", "supervisor"), required=True)
+    add.add_argument("--may-write", action="store_true",
+                     help="a supervisor who may change orders (supervisors are read-only by default)")
+    lst = usub.add_parser("list", help="list users (never their tokens)")
+    rev = usub.add_parser("revoke", help="revoke a user's token at once")
+    rev.add_argument("name")
+    for sp in (add, lst, rev):
+        sp.add_argument("--store", help="store file (default $CARECLI_STORE or the user data dir)")
+        sp.set_defaults(func=_cmd_users)
+
+    login = sub.add_parser("login", help="store your token for a server in the system keyring")
+    login.add_argument("--backend", required=True, help="the server, https://host:port")
+    login.set_defaults(func=_cmd_login)
     return p
 
 
@@ -195,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         from .tui import run
 
-        flags = {"store": args.store, "role": args.role, "read_only": args.read_only, "theme": args.theme,
+        flags = {"store": args.store, "backend": args.backend, "role": args.role, "read_only": args.read_only, "theme": args.theme,
                  "config": args.config}
         return run(flags)
     return int(func(args))

@@ -21,8 +21,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 APP_NAME = "carecli"
 
@@ -53,6 +54,11 @@ class Locations:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def journal_file(self) -> Path:
+        """The HTTP client's commit journal."""
+        return self.data_dir / "journal.db"
 
 
 def locations() -> Locations:
@@ -108,6 +114,19 @@ class DeliverySettings(BaseModel):
     """After this many failed attempts a message is given up (``dead``) and shown for an operator."""
     watch_interval_seconds: float = Field(10.0, gt=0, le=3600)
     """``carecli deliver --watch``: the pause between passes."""
+class HttpSettings(BaseModel):
+    """How the app talks to a carecli server (``backend = "https://…"``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_bundle: Path | None = None
+    """A PEM file of the CA that signed the server's certificate (a private CA); default: the system's."""
+    connect_timeout: float = Field(3.0, gt=0, le=60)  # float-ok: seconds
+    """Seconds to wait for a connection before the server counts as unreachable."""
+    read_timeout: float = Field(35.0, gt=0, le=300)  # float-ok: seconds
+    """Seconds to wait for an answer (a commit may wait up to 30 s for the store's write lock)."""
+    retries: int = Field(3, ge=0, le=10)
+    """Retries after a network error or a 5xx answer (with back-off; a commit keeps its request id)."""
 
 
 class Settings(BaseModel):
@@ -133,10 +152,32 @@ class Settings(BaseModel):
     """Key remapping by binding id, e.g. ``{"commit" = "ctrl+s"}``."""
     ui: UISettings = UISettings()
     delivery: DeliverySettings = DeliverySettings()
+    http: HttpSettings = HttpSettings()
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v or v.startswith("sqlite:///"):
+            return v
+        u = urlsplit(v)
+        if u.scheme in ("http", "https") and u.hostname and not u.query and u.path in ("", "/"):
+            try:
+                u.port  # noqa: B018 - raises on a bad port
+            except ValueError:
+                raise ValueError(f"{v!r}: the port is not a number from 1 to 65535") from None
+            return v.rstrip("/")
+        raise ValueError(f"{v!r}: expected sqlite:///path/to/store.db or https://host:port")
 
     @property
     def effective_read_only(self) -> bool:
         return self.read_only if self.read_only is not None else self.role == "supervisor"
+
+    @property
+    def server_url(self) -> str | None:
+        """The server's URL when ``backend`` names one (http:// or https://), else None."""
+        b = self.backend.strip()
+        return b.rstrip("/") if b.startswith(("https://", "http://")) else None
 
     def store_path(self, where: Locations) -> Path:
         if self.backend.startswith("sqlite:///"):  # sqlite:///srv/care.db (or ////) is /srv/care.db
@@ -240,10 +281,11 @@ def describe_locations(settings: Settings, where: Locations | None = None) -> st
     rows = [
         ("settings file", where.config_file),
         ("policy file", settings.policy_path(where)),
-        ("store", settings.store_path(where)),
+        ("store", settings.store_path(where)) if not settings.server_url else ("server", settings.server_url),
+        ("journal", where.journal_file),
         ("templates", where.templates_dir),
         ("outbox", settings.delivery.outbox_dir or where.outbox_dir),
         ("logs", where.log_dir),
     ]
-    return "\n".join(f"{name:<14} {path}" + ("" if Path(path).exists() else "  (not there yet)")
-                     for name, path in rows)
+    return "\n".join(f"{name:<14} {path}" + ("" if name == "server" or Path(path).exists()
+                                             else "  (not there yet)") for name, path in rows)

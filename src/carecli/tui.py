@@ -20,15 +20,44 @@ def settings_from_flags(flags: dict[str, Any]):
     return load_settings(flags, config_file=Path(config_file).expanduser() if config_file else None)
 
 
+def open_http_backend(settings, warnings: list[str], *, env: dict[str, str] | None = None):
+    """The HTTP client of the server in settings. Raises CredentialsError (no token) or Unauthorized;
+    an unreachable server is not an error: the app opens offline and says so."""
+    from urllib.parse import urlsplit
+
+    from .backend.contract import Offline
+    from .backend.http import HttpBackend, Journal
+    from .config import locations
+    from .credentials import get_token
+
+    url = settings.server_url
+    token = get_token(url, env=env)
+    host = urlsplit(url).hostname or ""
+    if url.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+        warnings.append(f"backend {url}: plain http sends your token and the customers' data unencrypted; "
+                        "use https")
+    h = settings.http
+    backend = HttpBackend(url, token, read_only=True if settings.read_only else None, role=settings.role,
+                          journal=Journal(locations().journal_file), ca_bundle=h.ca_bundle,
+                          connect_timeout=h.connect_timeout, read_timeout=h.read_timeout, retries=h.retries)
+    try:
+        backend.whoami(retries=0)
+    except Offline as e:
+        warnings.append(f"{e.message}. carecli works offline until the server answers.")
+    except BaseException:
+        backend.close()
+        raise
+    return backend
+
+
 def open_backend(settings, warnings: list[str]):
     """The backend named by settings; builds the demo store when there is no store yet."""
     from .backend.sqlite.store import SqliteStore
     from .config import locations
     from .engine.policy import load_policy
 
-    if settings.backend and not settings.backend.startswith("sqlite:///"):
-        raise SystemExit(f"carecli: backend {settings.backend!r}: only embedded stores (sqlite:///path) are "
-                         "supported by this version")
+    if settings.server_url:
+        return open_http_backend(settings, warnings)
     where = locations()
     path = settings.store_path(where)
     policy = load_policy(settings.policy_path(where))
@@ -49,11 +78,15 @@ def open_backend(settings, warnings: list[str]):
 
 def run(flags: dict[str, Any]) -> int:
     from .backend.contract import BackendError
+    from .credentials import CredentialsError
     from .engine.policy import PolicyError
 
     settings, warnings = settings_from_flags(flags)
     try:
         backend = open_backend(settings, warnings)
+    except CredentialsError as e:
+        print(f"carecli: no token for {settings.server_url}: {e.message}", file=sys.stderr)
+        return 2
     except (BackendError, PolicyError) as e:
         title = getattr(e, "title", "Policy")
         print(f"carecli: {title}: {getattr(e, 'message', e)}", file=sys.stderr)

@@ -101,8 +101,8 @@ def test_cli_without_a_command_opens_the_app_with_the_flags(monkeypatch):
     seen = {}
     monkeypatch.setattr(carecli.tui, "run", lambda flags: seen.update(flags) or 0)
     assert main(["--role", "supervisor", "--theme", "ansi-dark", "--store", "/srv/x.db"]) == 0
-    assert seen == {"store": "/srv/x.db", "role": "supervisor", "read_only": None, "theme": "ansi-dark",
-                    "config": None}
+    assert seen == {"store": "/srv/x.db", "backend": None, "role": "supervisor", "read_only": None,
+                    "theme": "ansi-dark", "config": None}
 
 
 def test_fast_rows_equal_the_plain_rows():

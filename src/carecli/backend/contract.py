@@ -175,6 +175,28 @@ class CommitResult(_Result):
     replayed: bool = False  # True when this is the stored answer to an earlier, identical request
 
 
+# -- shared deployments: connection state and commits recovered from the client's journal ------------
+
+
+class Connection(_Result):
+    """Who the backend serves and whether it answers (``Backend.ping``)."""
+
+    online: bool
+    user: str = ""  # the signed-in user of a server ("" for an embedded store)
+    detail: str = ""  # why it is offline, for the agent
+
+
+class RecoveredCommit(_Result):
+    """A commit sent earlier whose answer never arrived (crash, dropped connection), resent on start
+    with the same idempotency key and the same bytes (``Backend.recover``)."""
+
+    idempotency_key: str
+    order_ref: str
+    outcome: Literal["applied", "refused", "pending"]  # pending: still no answer; kept for next time
+    message: str  # for the agent: what happened to the change
+    new_version: int | None = None
+
+
 # --------------------------------------------------------------------------------------------------
 # Fulfilment events, the exceptions inbox and contact notes
 # --------------------------------------------------------------------------------------------------
@@ -345,10 +367,67 @@ class StoreCorrupt(BackendError):
     default_title = "Store damaged"
 
 
+# -- shared deployments (HTTP backend and server) ---------------------------------------------------
+
+
+class Offline(Unavailable):
+    """The server could not be reached (or did not answer) after the client's retries."""
+
+    code = "offline"
+    default_title = "Offline"
+
+
+class Unauthorized(BackendError):
+    """No token, or a token the server does not know (or that was revoked)."""
+
+    code = "unauthorized"
+    default_title = "Not signed in"
+
+
+class BadRequest(BackendError):
+    """A request the server cannot read: malformed JSON, a missing field, a value out of range."""
+
+    code = "bad_request"
+    default_title = "Request refused"
+
+
+class PreconditionRequired(BackendError):
+    """A write sent without the header that makes it safe (``If-Match``, ``Idempotency-Key``)."""
+
+    code = "precondition_required"
+    default_title = "Request refused"
+
+
+class InProgress(BackendError):
+    """The same idempotency key is being processed right now; ask again in a moment."""
+
+    code = "in_progress"
+    default_title = "Still working on it"
+
+
+class RateLimited(BackendError):
+    code = "rate_limited"
+    default_title = "Too many requests"
+
+    def __init__(self, retry_after: float, message: str | None = None, *, title: str | None = None) -> None:
+        self.retry_after = float(retry_after)  # float-ok: seconds
+        super().__init__(message or f"Too many requests with this token; try again in "
+                                    f"{max(1, round(retry_after))} s.", title=title)
+
+    def details(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+
+class TooLarge(BackendError):
+    code = "too_large"
+    default_title = "Request too large"
+
+
 ERRORS: dict[str, type[BackendError]] = {
     cls.code: cls
     for cls in (BackendError, NotFound, VersionConflict, RuleViolations, PaymentDeclined, Forbidden,
-                IdempotencyMismatch, Unavailable, StoreTooNew, StoreCorrupt)
+                IdempotencyMismatch, Unavailable, StoreTooNew, StoreCorrupt, Offline, Unauthorized,
+                BadRequest, PreconditionRequired, InProgress, RateLimited, TooLarge)
 }
 
 
@@ -367,6 +446,8 @@ def error_from_json(data: Mapping[str, Any]) -> BackendError:
     if cls is DuplicateCustomer:
         return DuplicateCustomer(str(data.get("existing_customer_id", "")), msg,
                                  existing_name=str(data.get("existing_name", "")), title=title)
+    if cls is RateLimited:
+        return RateLimited(float(data.get("retry_after", 1)), msg, title=title)  # float-ok: seconds
     return cls(msg, title=title)
 
 
@@ -541,6 +622,16 @@ class Backend(Protocol):
         :class:`Forbidden`, :class:`NotFound`, or :class:`RuleViolations` for an empty or long note."""
         ...
 
+    # -- shared deployments --------------------------------------------------------------------------
+    def ping(self) -> Connection:
+        """Whether the backend answers now (never raises; cheap: the app polls it while offline)."""
+        ...
+
+    def recover(self) -> list[RecoveredCommit]:
+        """Resend the commits whose answer never arrived (same key, same bytes) and report each one's
+        outcome. An embedded store commits in one local transaction and has none: ``[]``."""
+        ...
+
 
 @runtime_checkable
 class PaymentGateway(Protocol):
@@ -554,11 +645,13 @@ class PaymentGateway(Protocol):
 
 
 __all__ = [
-    "AccountView", "Backend", "BackendError", "ChainProblem", "CommitRequest", "CommitResult",
-    "ERRORS", "EventResult", "ExceptionItem", "ExceptionKind", "RejectedEvent", "Forbidden", "IdempotencyMismatch", "LedgerEntry", "MatchKind", "NotFound",
-    "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway", "ReferenceData", "Role",
-    "RuleViolations", "SearchPage", "StoreCorrupt", "StoreTooNew", "TimelineEntry", "Unavailable",
+    "AccountView", "Backend", "BackendError", "BadRequest", "ChainProblem", "CommitRequest",
+    "CommitResult", "Connection", "CustomerSummary", "DuplicateCustomer", "ERRORS", "EventResult",
+    "ExceptionItem", "ExceptionKind", "Forbidden", "IdempotencyMismatch", "InProgress",
+    "LedgerEntry", "MatchKind", "NewCard", "NewCustomerRequest", "NotFound", "Offline",
+    "OrderLinkView", "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway",
+    "PlaceOrderRequest", "PlaceOrderResult", "PreconditionRequired", "RateLimited",
+    "RecoveredCommit", "ReferenceData", "RejectedEvent", "Role", "RuleViolations", "SearchPage",
+    "StoreCorrupt", "StoreTooNew", "TimelineEntry", "TooLarge", "Unauthorized", "Unavailable",
     "VersionConflict", "error_from_json",
-    "CustomerSummary", "DuplicateCustomer", "NewCard", "NewCustomerRequest", "OrderLinkView",
-    "PlaceOrderRequest", "PlaceOrderResult",
 ]

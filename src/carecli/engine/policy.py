@@ -32,6 +32,12 @@ def _amounts(value: dict[str, str]) -> dict[str, Money]:
     for cur, amt in value.items():
         if cur not in MINOR_UNITS:
             raise ValueError(f"unknown currency {cur!r}")
+        if isinstance(amt, Money) and amt.currency == cur:
+            out[cur] = amt
+            continue
+        if isinstance(amt, dict) and set(amt) == {"amount", "currency"} and amt["currency"] == cur \
+                and isinstance(amt["amount"], str):
+            amt = amt["amount"]  # the policy as it was serialised (JSON round trip, e.g. over HTTP)
         if not isinstance(amt, str):
             raise ValueError(f"amount for {cur} must be a quoted decimal such as \"50.00\", not {amt!r}")
         out[cur] = Money(amt, cur)

@@ -30,7 +30,7 @@ from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedCont
 from ..backend.contract import AccountView, BackendError, LedgerEntry, OrderView
 from ..engine.model import CreditMemo, Document, Invoice, Payment, Refund, StoreCredit
 from ..engine.money import Money
-from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import fmt, money_text
 from ..widgets.safe import text
 
@@ -425,6 +425,7 @@ class AccountScreen(Screen[None]):
             yield Label(text(f"Account {self.account_id}", "bold"), id="account-title")
             if self.care.read_only:
                 yield read_only_badge()
+            yield offline_badge()
         yield Static(Text("Loading…", "dim"), id="account-summary")
         with TabbedContent(id="account-tabs", initial="tab-ledger"):
             with TabPane("Ledger", id="tab-ledger"):

@@ -19,7 +19,7 @@ from ..engine.amend import line_locks, order_locks
 from ..engine.commands import Amendment, CancelOrder, ChangeQuantity, RemoveLine, describe
 from ..engine.model import ClickAndCollect, HomeDelivery, Line, line_status
 from ..engine.pricing import PricingError
-from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.safe import text
 from ..widgets.waterfall import document_lines, preview, totals_table
@@ -68,6 +68,7 @@ class OrderScreen(Screen[None]):
             yield Label(text(f"Order {self.ref}", "bold"), id="order-title")
             if self.app.read_only:
                 yield read_only_badge()
+            yield offline_badge()
         with TabbedContent(id="order-tabs", initial="tab-lines"):
             with TabPane("Lines", id="tab-lines"):
                 yield DataTable(id="lines", cursor_type="row", zebra_stripes=True)
@@ -484,6 +485,11 @@ class OrderScreen(Screen[None]):
     def action_commit(self) -> None:
         s = self.session
         if s is None or not s.staged or s.preview is None:
+            return
+        if getattr(self.app, "offline", False):
+            self.app.notify("The server does not answer, so nothing can be committed now. Your staged "
+                            "changes are kept: commit again when the OFFLINE badge is gone.",
+                            title="Offline", severity="warning", timeout=10)
             return
         reasons = list(s.reference.policy.reasons_for(s.reason_kind))
         self.app.push_screen(self._dialogs().CommitDialog(reasons, list(s.preview.changes), s.preview.delta),

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select
 
 from ..backend.contract import SearchPage
 from ..engine.model import Stage
-from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.safe import INPUT_RESTRICT, text
 
@@ -60,6 +60,7 @@ class SearchScreen(Screen[None]):
                          id="stage", allow_blank=True)
             if self.app.read_only:
                 yield read_only_badge()
+            yield offline_badge()
         table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
         yield Label("", id="status")

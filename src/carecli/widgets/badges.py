@@ -1,4 +1,4 @@
-"""Status badges: the order/line stage and the READ-ONLY mark, as styled text (never markup)."""
+"""Status badges: the order/line stage and the READ-ONLY and OFFLINE marks, as styled text (never markup)."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ def stage_text(stage: str) -> Text:
 
 def read_only_badge() -> Label:
     return Label(Text(" READ-ONLY ", "bold reverse"), id="read-only-badge", classes="badge")
+
+
+def offline_badge() -> Label:
+    """Shown while the backend does not answer (the app has the ``-offline`` class); hidden otherwise."""
+    return Label(Text(" OFFLINE ", "bold reverse"), classes="badge offline-badge")

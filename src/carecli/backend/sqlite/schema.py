@@ -284,6 +284,19 @@ CREATE TABLE customer_addresses (
 """
 
 
+V5_USERS = """
+-- Users of a shared server (carecli serve): bearer tokens are stored as their SHA-256 only.
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL CHECK (role IN ('agent', 'supervisor')),
+    can_write   INTEGER NOT NULL CHECK (can_write IN (0, 1)),
+    token_hash  TEXT NOT NULL UNIQUE,   -- sha256 hex of the token; the token itself is never stored
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT                    -- NULL while the token is valid
+);
+"""
+
 Step = Callable[[sqlite3.Connection], None]
 
 # version -> (DDL, data step or None). Append only: never edit a migration that has shipped.
@@ -292,6 +305,7 @@ MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     2: (V2, _v2_backfill),
     3: (V3_ORDER_LINKS, None),
     4: (V4_EVENTS, None),
+    5: (V5_USERS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -46,7 +46,7 @@ from ...engine.rules import Violation
 from ..contract import (
     AccountView, BackendError, CommitRequest, CommitResult, CustomerSummary, EventResult, ExceptionItem,
     Forbidden, IdempotencyMismatch, LedgerEntry, NewCustomerRequest, PlaceOrderRequest, PlaceOrderResult,
-    RejectedEvent,
+    RecoveredCommit, RejectedEvent, Connection,
     NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
     SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
 )
@@ -56,6 +56,7 @@ from . import events as _events
 from . import outbox as _outbox
 from . import placing as _placing
 from . import search as _search
+from . import users as _users
 from .rows import document_columns, order_columns, order_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION, migrate, user_version
 
@@ -573,6 +574,30 @@ class SqliteStore:
 
     def audit_count(self) -> int:
         return self._read(lambda c: c.execute("SELECT count(*) FROM audit").fetchone()[0])
+
+    # -- shared deployments: connection state, recovery, users of a server ----------------------------
+    def ping(self) -> Connection:
+        try:
+            self._read(lambda c: c.execute("SELECT 1").fetchone())
+        except BackendError as e:
+            return Connection(online=False, detail=e.message)
+        return Connection(online=True)
+
+    def recover(self) -> list[RecoveredCommit]:
+        return []  # a commit is one local transaction: there is never an unanswered one
+
+    def add_user(self, name: str, role: str, *, can_write: bool | None = None) -> str:
+        """A new user of ``carecli serve``; returns the token (shown once, stored hashed)."""
+        return self._write(lambda c: _users.add_user(c, name, role, can_write=can_write, now=self._clock()))
+
+    def list_users(self) -> list[_users.User]:
+        return self._read(_users.list_users)
+
+    def revoke_user(self, name: str) -> _users.User:
+        return self._write(lambda c: _users.revoke_user(c, name, now=self._clock()))
+
+    def user_for_token(self, token: str) -> _users.User | None:
+        return self._read(lambda c: _users.user_for_token(c, token))
 
     # -- commit -----------------------------------------------------------------------------------
     def commit(self, req: CommitRequest) -> CommitResult:

@@ -1,0 +1,1 @@
+"""``carecli serve``: the backend contract over HTTP (needs the ``server`` extra)."""
