@@ -39,8 +39,11 @@ def main() -> int:
     ap.add_argument("--store", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--query", default="whitfield")
+    ap.add_argument("--role", default="supervisor", choices=("agent", "supervisor"),
+                    help="supervisor (default) opens the store read-only, so a shared bench store is never written")
     args = ap.parse_args()
     env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench",
+           "CARECLI_ROLE": args.role,
            **({"CARECLI_UI__SEARCH_DEBOUNCE_MS": os.environ["CARECLI_UI__SEARCH_DEBOUNCE_MS"]}
               if "CARECLI_UI__SEARCH_DEBOUNCE_MS" in os.environ else {}),
            "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
