@@ -181,7 +181,12 @@ class Reading:
         return tuple(out)
 
 
+_EXACT_REF = re.compile(r"ON-[0-9]+")
+
+
 def read(text: str, skus_sorted: Sequence[str] = ()) -> Reading:
+    if _EXACT_REF.fullmatch(text):
+        return Reading(text, ref=text)  # a ref as the store writes it: what the steps below make of it
     q = clean(text)
     r = Reading(q)
     if not q:

@@ -1,7 +1,9 @@
-"""A name reading that matches more customers than it can usefully rank lists the newest customers first.
+"""The search's fast paths give the answers the general rules give.
 
-The small store has a few dozen customers, so the threshold (``MAX_RANKED``) is lowered for these tests;
-the rule is the same at 2,000 on a million orders.
+* A name reading that matches more customers than it can usefully rank lists the newest customers
+  first. The small store has a few dozen customers, so the threshold (``MAX_RANKED``) is lowered for
+  these tests; the rule is the same at 2,000 on a million orders.
+* A ref typed as the store writes it (``ON-100001``) skips the cleaning steps and reads the same.
 """
 
 from __future__ import annotations
@@ -82,3 +84,11 @@ def test_narrow_name_is_still_ranked(store):
     """Under the threshold nothing changes: bm25 rank, the seed customer first for her surname."""
     page = store.search_orders("whitfield")
     assert page.items and page.items[0].customer_name.endswith("Whitfield")
+
+
+@pytest.mark.parametrize("ref", ["ON-100001", "ON-1", "ON-1000000", "ON-0"])
+def test_a_stored_ref_reads_as_the_general_path_reads_it(ref):
+    """An exact ``ON-digits`` text skips the cleaning steps; the reading is the one they would give."""
+    fast = search.read(ref, ["JKT-1", "ON-SKU"])
+    slow = search.read(f" {ref} ", ["JKT-1", "ON-SKU"])  # spaces: not the fast form, cleaned to it
+    assert fast == slow and fast.kinds == ("ref",)
