@@ -240,7 +240,7 @@ Row = tuple[Any, ...]
 Key = tuple[Any, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     key: Key
     kind: MatchKind
@@ -415,6 +415,9 @@ def search_recent(conn, stage, n, off=0) -> list[Hit]:
 def run(conn: sqlite3.Connection, reading: Reading, stage: str | None, limit: int,
         offset: int) -> tuple[list[Hit], bool]:
     """The page of hits and whether there are more."""
+    if reading.ref is not None and reading.kinds == ("ref",):  # the commonest lookup, without the dispatch
+        hits = search_ref(conn, reading.ref, stage, limit + 1, offset)
+        return hits[:limit], len(hits) > limit
     kinds: list[Callable[[int, int], list[Hit]]] = []
     if not reading.text:
         kinds.append(lambda n, o: search_recent(conn, stage, n, o))
@@ -470,7 +473,7 @@ def summary(row: Row, kind: MatchKind, _money=Money.from_minor) -> OrderSummary:
     return m
 
 
-_PAGE_FIELDS = frozenset(SearchPage.model_fields)
+_PAGE_SET = set(SearchPage.model_fields)
 
 
 def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
@@ -479,7 +482,7 @@ def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
     m = _new(SearchPage)
     _set(m, "__dict__", {"items": items, "offset": offset, "limit": limit, "has_more": has_more,
                          "kinds": kinds})
-    _set(m, "__pydantic_fields_set__", set(_PAGE_FIELDS))
+    _set(m, "__pydantic_fields_set__", _PAGE_SET)  # shared, as in summary()
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m
