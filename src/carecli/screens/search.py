@@ -188,7 +188,8 @@ class SearchScreen(Screen[None]):
             more = " · PgDn for more" if page.has_more else ""
             back = " · PgUp back" if page.offset else ""
             msg = f"{first}–{page.offset + n} · by {how}{more}{back} · Enter opens"
-        self.query_one("#status", Label).update(text(msg, "dim"))
+        # the status line's size is fixed by CSS (one line, the full width): no layout of the screen
+        self.query_one("#status", Label).update(text(msg, "dim"), layout=False)
 
     # -- actions ------------------------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
