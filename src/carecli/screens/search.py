@@ -4,8 +4,8 @@ The typed character never waits for a query. Each change of the text, stage or p
 search; the query runs in a thread worker at once when none is running, and otherwise the newest
 request waits for the running one and then runs (the requests in between are never run: at most one
 query runs and one waits). A result is drawn only if no newer request was made since it was asked
-for, and on the frame after the one that drew the keystroke, so the echo of the key never waits for
-the table.
+for; after a keystroke, on the frame after the one that drew the key, so the echo never waits for the
+table.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class SearchScreen(Screen[None]):
         self._asked = 0  # bumped by every request for results; only the newest one is drawn
         self._in_flight = False  # a query is in its worker
         self._queued = False  # a newer request waits for it
+        self._typed = False  # the newest request came from a key in the search box
         self._narrow = False
 
     def compose(self) -> ComposeResult:
@@ -106,9 +107,9 @@ class SearchScreen(Screen[None]):
             self._debounce = None
         delay = self.app.settings.ui.search_debounce_ms / 1000  # float-ok: seconds for a timer
         if delay:
-            self._debounce = self.set_timer(delay, self._run)
+            self._debounce = self.set_timer(delay, lambda: self._run(typed=True))
         else:
-            self._run()
+            self._run(typed=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._offset = 0
@@ -122,9 +123,11 @@ class SearchScreen(Screen[None]):
             else:
                 table.focus()
 
-    def _run(self) -> None:
-        """Ask for the results of what is on screen now (text, stage, page)."""
+    def _run(self, typed: bool = False) -> None:
+        """Ask for the results of what is on screen now (text, stage, page); ``typed``: after a key in
+        the search box, whose echo is drawn before the results."""
         self._asked += 1
+        self._typed = typed
         if self._in_flight:
             self._queued = True  # run when the running query is done; only the newest request runs
             return
@@ -135,20 +138,21 @@ class SearchScreen(Screen[None]):
         stage_value = self.query_one("#stage", Select).value
         stage = stage_value if isinstance(stage_value, str) else None
         limit, offset = self.app.settings.ui.page_size, self._offset
-        backend, generation = self.app.backend, self._asked
+        backend, generation, typed = self.app.backend, self._asked, self._typed
         self._in_flight, self._queued = True, False
 
-        def search() -> tuple[int, SearchPage | None, Exception | None]:
+        def search() -> tuple[int, bool, SearchPage | None, Exception | None]:
             # Every outcome comes back to _done (which starts the waiting request), errors included.
             try:
-                return generation, backend.search_orders(query, stage=stage, limit=limit, offset=offset), None
+                page = backend.search_orders(query, stage=stage, limit=limit, offset=offset)
+                return generation, typed, page, None
             except Exception as e:  # noqa: BLE001 - shown by _done as a titled message, never a traceback
-                return generation, None, e
+                return generation, typed, None, e
 
         self.app.call_backend(search, self._done, group="search")
 
-    def _done(self, outcome: tuple[int, SearchPage | None, Exception | None]) -> None:
-        generation, page, error = outcome
+    def _done(self, outcome: tuple[int, bool, SearchPage | None, Exception | None]) -> None:
+        generation, typed, page, error = outcome
         self._in_flight = False
         if self._queued:
             self._start()
@@ -161,9 +165,13 @@ class SearchScreen(Screen[None]):
                 log.error("search failed", exc_info=error)
                 self.app.show_unexpected(error)
             return
-        if page is not None:
+        if page is None:
+            return
+        if typed:
             # On the next frame: the keystroke's own frame (the echo) is not held up by the table.
             self.call_after_refresh(self._show_if_current, generation, page)
+        else:
+            self._show(page)  # the first page, a stage or a page key: nothing to draw before it
 
     def _show_if_current(self, generation: int, page: SearchPage) -> None:
         if generation == self._asked:
