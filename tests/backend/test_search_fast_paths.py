@@ -86,7 +86,8 @@ def test_narrow_name_is_still_ranked(store):
     assert page.items and page.items[0].customer_name.endswith("Whitfield")
 
 
-@pytest.mark.parametrize("ref", ["ON-100001", "ON-1", "ON-1000000", "ON-0"])
+@pytest.mark.parametrize("ref", ["ON-100001", "ON-1", "ON-1000000", "ON-0", "ON-" + "1" * 197,
+                                 "ON-" + "1" * 400])
 def test_a_stored_ref_reads_as_the_general_path_reads_it(ref):
     """An exact ``ON-digits`` text skips the cleaning steps; the reading is the one they would give."""
     fast = search.read(ref, ["JKT-1", "ON-SKU"])

@@ -185,7 +185,7 @@ _EXACT_REF = re.compile(r"ON-[0-9]+")
 
 
 def read(text: str, skus_sorted: Sequence[str] = ()) -> Reading:
-    if _EXACT_REF.fullmatch(text):
+    if type(text) is str and len(text) <= MAX_QUERY and _EXACT_REF.fullmatch(text):
         return Reading(text, ref=text)  # a ref as the store writes it: what the steps below make of it
     q = clean(text)
     r = Reading(q)
