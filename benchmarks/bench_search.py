@@ -6,7 +6,11 @@ from it (refs, e-mails, phones, postcodes, skus, names), and times, in the same 
 * ``store``: ``SqliteStore.search_orders(text)`` — reading the text, every query it runs, merging,
   building the ``SearchPage`` of pydantic summaries;
 * ``bare``: one hand-written SQL statement on the same index that returns the same page of rows,
-  executed and fetched with ``sqlite3`` and nothing else.
+  executed and fetched with ``sqlite3`` and nothing else (for a name reading of more than 2,000
+  customers, which the store lists newest customer first, the bare query reads the index the same way).
+
+Kinds: one per reading, and ``prefix`` — the first one to three letters of a surname, what an agent has
+typed a moment after starting.
 
 Prints p50 and p95 per kind for both and the ratio of the p95s. Targets (issue 3): p95 ≤ 20 ms and
 ≤ 3× the bare query.
@@ -29,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from carecli.backend.sqlite import SqliteStore  # noqa: E402
 from carecli.backend.sqlite.load import build_demo  # noqa: E402
-from carecli.backend.sqlite.search import COLS, email_key, fts_query, name_tokens, phone_keys  # noqa: E402
+from carecli.backend.sqlite.search import (  # noqa: E402
+    COLS, MAX_RANKED, email_key, fts_query, name_tokens, phone_keys)
 
 TARGET_P95_MS = 20.0
 TARGET_RATIO = 3.0
@@ -52,6 +57,12 @@ BARE = {
             f"ON c.id = m.id ORDER BY m.rank, o.placed_at DESC LIMIT {PAGE + 1}",
     "recent": f"SELECT {COLS} FROM orders o {_J} ORDER BY o.placed_at DESC LIMIT {PAGE + 1}",
 }
+# A name reading that matches more than MAX_RANKED customers is not ranked: the store reads the newest
+# customers first from the same FTS index, in rowid order. Its bare query does the same.
+BARE_NEWEST = (f"SELECT {COLS} FROM (SELECT rowid AS id FROM customer_names WHERE customer_names MATCH ? "
+               f"ORDER BY rowid DESC LIMIT {PAGE + 1}) m JOIN orders o ON o.customer = m.id JOIN customers c "
+               f"ON c.id = m.id ORDER BY m.id DESC, o.placed_at DESC LIMIT {PAGE + 1}")
+KINDS = [*BARE, "prefix"]  # prefix: the first one to three letters of a surname, as typed
 
 
 def _next(s: str) -> str:
@@ -62,7 +73,7 @@ def samples(conn: sqlite3.Connection, n: int, rng: random.Random) -> dict[str, l
     """(search text, bare parameters) per kind, drawn from the store."""
     max_id = conn.execute("SELECT max(id) FROM orders").fetchone()[0]
     max_c = conn.execute("SELECT max(id) FROM customers").fetchone()[0]
-    out: dict[str, list[tuple[str, tuple]]] = {k: [] for k in BARE}
+    out: dict[str, list[tuple[str, tuple]]] = {k: [] for k in KINDS}
     for _ in range(n):
         ref, pc, = conn.execute("SELECT ref, postcode FROM orders WHERE id = ?",
                                 (rng.randint(1, max_id),)).fetchone()
@@ -77,6 +88,8 @@ def samples(conn: sqlite3.Connection, n: int, rng: random.Random) -> dict[str, l
         # what an agent types: the full name, or a first name and the start of the surname
         text = name if rng.random() < 0.5 else f"{parts[0]} {parts[-1][:3]}"
         out["name"].append((text, (fts_query(name_tokens(text)),)))
+        short = parts[-1][:rng.randint(1, 3)]
+        out["prefix"].append((short, (fts_query(name_tokens(short)),)))
         sku = conn.execute("SELECT sku FROM order_skus WHERE order_id = ? LIMIT 1",
                            (rng.randint(1, max_id),)).fetchone()
         if sku:
@@ -115,30 +128,41 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     qs = samples(bare, args.repeat, rng)
     store.search_orders("warm up")
+
+    def bare_sql(kind: str, params: tuple) -> str:
+        if kind in ("name", "prefix"):
+            broad = bare.execute("SELECT count(*) FROM (SELECT 1 FROM customer_names WHERE customer_names "
+                                 "MATCH ? LIMIT ?)", (params[0], MAX_RANKED + 1)).fetchone()[0] > MAX_RANKED
+            return BARE_NEWEST if broad else BARE["name"]
+        return BARE[kind]
+
     print(f"\n{'kind':<10}{'store p50':>11}{'store p95':>11}{'bare p50':>10}{'bare p95':>10}{'ratio':>8}  result")
     ok_all = True
     for kind, items in qs.items():
         ts, tb = [], []
+        sqls = [bare_sql(kind, params) for _, params in items]  # which query: decided before timing
         for i, (text, params) in enumerate(items):
+            sql = sqls[i]
             # both once untimed (the first touch of a page reads the disk, whoever comes first), then
             # both timed, in alternating order
             store.search_orders(text, limit=PAGE)
-            bare.execute(BARE[kind], params).fetchall()
+            bare.execute(sql, params).fetchall()
             for first in ((0, 1) if i % 2 else (1, 0)):
                 t = time.perf_counter()
                 if first == 0:
                     page = store.search_orders(text, limit=PAGE)
                     ts.append((time.perf_counter() - t) * 1000)
                 else:
-                    rows = bare.execute(BARE[kind], params).fetchall()
+                    rows = bare.execute(sql, params).fetchall()
                     tb.append((time.perf_counter() - t) * 1000)
             assert page.items or not rows, (kind, text)
         s50, s95, b50, b95 = pct(ts, 50), pct(ts, 95), pct(tb, 50), pct(tb, 95)
         ratio = s95 / b95 if b95 else float("inf")
         ok = s95 <= TARGET_P95_MS and ratio <= TARGET_RATIO
         ok_all &= ok
+        broad = sum(q == BARE_NEWEST for q in sqls)
         print(f"{kind:<10}{s50:>9.2f}ms{s95:>9.2f}ms{b50:>8.2f}ms{b95:>8.2f}ms{ratio:>7.1f}×  "
-              f"{'ok' if ok else 'MISSED'}")
+              f"{'ok' if ok else 'MISSED'}" + (f"  ({broad} of {len(sqls)} newest-first)" if broad else ""))
     print(f"\ntargets: p95 ≤ {TARGET_P95_MS:.0f} ms and ≤ {TARGET_RATIO:.0f}× bare — "
           f"{'all met' if ok_all else 'not all met'}")
     store.close()

@@ -3,7 +3,8 @@
 Measures, each printed next to its floor or target:
 - launch → search screen with its first results, against a minimal Textual app's first paint;
 - idle memory (RSS of the app process) after the first results;
-- typed character echo in the search box (key sent → the character on screen);
+- typed character echo in the search box (key sent → the character on screen), next to the same keys
+  typed into a minimal app's Input;
 - results refreshed while typing (key sent → the result rows change).
 
     .venv/bin/python benchmarks/bench_tui.py --store /path/to/1M.db [--runs 5]
@@ -39,16 +40,31 @@ def main() -> int:
     ap.add_argument("--store", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--query", default="whitfield")
+    ap.add_argument("--role", default="supervisor", choices=("agent", "supervisor"),
+                    help="supervisor (default) opens the store read-only, so a shared bench store is never written")
     args = ap.parse_args()
     env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench",
+           "CARECLI_ROLE": args.role,
            **({"CARECLI_UI__SEARCH_DEBOUNCE_MS": os.environ["CARECLI_UI__SEARCH_DEBOUNCE_MS"]}
               if "CARECLI_UI__SEARCH_DEBOUNCE_MS" in os.environ else {}),
            "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
     tm = Tmux(120, 40)
     try:
         floor, launch, mem = [], [], []
-        echo, refresh = [], []
+        echo, refresh, echo_floor = [], [], []
         for run in range(args.runs + 1):
+            if run:  # the echo floor: the same keys into a minimal app's focused Input
+                name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py"), "--input"])
+                tm.wait_for(name, "READY")
+                time.sleep(0.5)
+                for ch in args.query:
+                    time.sleep(0.15)
+                    before = tm.screen(name)
+                    k0 = time.perf_counter()
+                    tm.keys(name, ch, literal=True)
+                    tm.wait_change(name, before)
+                    echo_floor.append(time.perf_counter() - k0)
+                tm.kill(name)
             name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py")])
             t0 = time.perf_counter()
             tm.wait_for(name, "READY")
@@ -89,8 +105,10 @@ def main() -> int:
               f"ratio {la / fl:4.2f} (target ≤ 1.5)")
         print(f"idle memory              median {statistics.median(mem):7.1f} MiB (target ≤ 60)")
         e = ms(echo)
+        ef = ms(echo_floor)
         print(f"typed character echo     median {statistics.median(e):7.1f} ms   p95 {pct(e, .95):6.1f} ms "
-              f"(target median ≤ 5)   n={len(e)}")
+              f"(target median ≤ 5)   n={len(e)}   floor (minimal app's Input) median "
+              f"{statistics.median(ef):5.1f} ms")
         r = ms(refresh)
         if r:
             print(f"results while typing     median {statistics.median(r):7.1f} ms   p95 {pct(r, .95):6.1f} ms "

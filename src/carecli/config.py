@@ -77,8 +77,9 @@ class UISettings(BaseModel):
 
     page_size: int = Field(50, ge=10, le=500)
     """Search results per page."""
-    search_debounce_ms: int = Field(60, ge=0, le=2000)
-    """How long typing must pause before a search runs."""
+    search_debounce_ms: int = Field(0, ge=0, le=2000)
+    """How long typing must pause before a search runs (0: at once; a query still running is never
+    doubled: the newest text waits for it)."""
 
 
 class DeliverySettings(BaseModel):

@@ -1,10 +1,16 @@
 """Order search: the first screen. Search as you type; results paged in a table; Enter opens.
 
-The typed character never waits for a query: each keystroke only (re)starts a short debounce timer,
-the query runs in a thread worker, and a newer query cancels the older one's result.
+The typed character never waits for a query. Each change of the text, stage or page asks for a
+search; the query runs in a thread worker at once when none is running, and otherwise the newest
+request waits for the running one and then runs (the requests in between are never run: at most one
+query runs and one waits). A result is drawn only if no newer request was made since it was asked
+for; after a keystroke, on the frame after the one that drew the key, so the echo never waits for the
+table.
 """
 
 from __future__ import annotations
+
+import logging
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,11 +19,15 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Select
 
-from ..backend.contract import SearchPage
+from ..backend.contract import BackendError, SearchPage
 from ..engine.model import Stage
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
+from ..widgets.query_input import QueryInput
+from ..widgets.results import ResultsTable
 from ..widgets.safe import INPUT_RESTRICT, text
+
+log = logging.getLogger("carecli")
 
 STAGES = [s.value for s in Stage]
 KIND_WORDS = {"ref": "order ref", "email": "email", "phone": "phone", "postcode": "postcode",
@@ -49,19 +59,23 @@ class SearchScreen(Screen[None]):
         self._offset = 0
         self._page: SearchPage | None = None
         self._debounce: Timer | None = None
+        self._asked = 0  # bumped by every request for results; only the newest one is drawn
+        self._in_flight = False  # a query is in its worker
+        self._queued = False  # a newer request waits for it
+        self._typed = False  # the newest request came from a key in the search box
         self._narrow = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
             yield Label(text("Orders", "bold"), id="screen-title")
-            yield Input(placeholder="ref, name, email, phone, postcode or sku", id="query",
+            yield QueryInput(placeholder="ref, name, email, phone, postcode or sku", id="query",
                         restrict=INPUT_RESTRICT, max_length=200)
             yield Select([(s.replace("_", " ").title(), s) for s in STAGES], prompt="Any stage",
                          id="stage", allow_blank=True)
             if self.app.read_only:
                 yield read_only_badge()
             yield offline_badge()
-        table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        table: DataTable = ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
         yield table
         yield Label("", id="status")
         yield Footer()
@@ -95,10 +109,12 @@ class SearchScreen(Screen[None]):
         self._offset = 0
         if self._debounce is not None:
             self._debounce.stop()
+            self._debounce = None
         delay = self.app.settings.ui.search_debounce_ms / 1000  # float-ok: seconds for a timer
-        self._debounce = self.set_timer(delay, self._run) if delay else None
-        if not delay:
-            self._run()
+        if delay:
+            self._debounce = self.set_timer(delay, lambda: self._run(typed=True))
+        else:
+            self._run(typed=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._offset = 0
@@ -112,14 +128,59 @@ class SearchScreen(Screen[None]):
             else:
                 table.focus()
 
-    def _run(self) -> None:
+    def _run(self, typed: bool = False) -> None:
+        """Ask for the results of what is on screen now (text, stage, page); ``typed``: after a key in
+        the search box, whose echo is drawn before the results."""
+        self._asked += 1
+        self._typed = typed
+        if self._in_flight:
+            self._queued = True  # run when the running query is done; only the newest request runs
+            return
+        self._start()
+
+    def _start(self) -> None:
         query = self.query_one("#query", Input).value
         stage_value = self.query_one("#stage", Select).value
         stage = stage_value if isinstance(stage_value, str) else None
         limit, offset = self.app.settings.ui.page_size, self._offset
-        backend = self.app.backend
-        self.app.call_backend(lambda: backend.search_orders(query, stage=stage, limit=limit, offset=offset),
-                              self._show, group="search")
+        backend, generation, typed = self.app.backend, self._asked, self._typed
+        self._in_flight, self._queued = True, False
+
+        def search() -> tuple[int, bool, SearchPage | None, Exception | None]:
+            # Every outcome comes back to _done (which starts the waiting request), errors included.
+            try:
+                page = backend.search_orders(query, stage=stage, limit=limit, offset=offset)
+                return generation, typed, page, None
+            except Exception as e:  # noqa: BLE001 - shown by _done as a titled message, never a traceback
+                return generation, typed, None, e
+
+        self.app.call_backend(search, self._done, group="search")
+
+    def _done(self, outcome: tuple[int, bool, SearchPage | None, Exception | None]) -> None:
+        generation, typed, page, error = outcome
+        self._in_flight = False
+        if self._queued:
+            self._start()
+        if generation != self._asked:
+            return  # a newer request was made since: this result is stale
+        if error is not None:
+            if isinstance(error, BackendError):
+                self.app.show_error(error)
+            else:
+                log.error("search failed", exc_info=error)
+                self.app.show_unexpected(error)
+            return
+        if page is None:
+            return
+        if typed:
+            # On the next frame: the keystroke's own frame (the echo) is not held up by the table.
+            self.call_after_refresh(self._show_if_current, generation, page)
+        else:
+            self._show(page)  # the first page, a stage or a page key: nothing to draw before it
+
+    def _show_if_current(self, generation: int, page: SearchPage) -> None:
+        if generation == self._asked:
+            self._show(page)
 
     def _show(self, page: SearchPage) -> None:
         self._page = page
@@ -140,7 +201,8 @@ class SearchScreen(Screen[None]):
             more = " · PgDn for more" if page.has_more else ""
             back = " · PgUp back" if page.offset else ""
             msg = f"{first}–{page.offset + n} · by {how}{more}{back} · Enter opens"
-        self.query_one("#status", Label).update(text(msg, "dim"))
+        # the status line's size is fixed by CSS (one line, the full width): no layout of the screen
+        self.query_one("#status", Label).update(text(msg, "dim"), layout=False)
 
     # -- actions ------------------------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

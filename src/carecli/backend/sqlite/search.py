@@ -11,7 +11,8 @@ phone      digits with ``+ - ( ) .`` or spaces, ≥ 6     ``customers.phone_key`
            digits (bare digits ≥ 6 too)
 postcode   3–10 letters/digits with at least one digit  ``orders.postcode_key, placed_at DESC``
 sku        it is the start of a catalog sku             ``order_skus (sku, placed_at DESC)``
-name       it has a word with a letter                 FTS5 ``customer_names`` (prefix, bm25 rank)
+name       it has a word with a letter                 FTS5 ``customer_names`` (prefix, bm25 rank;
+                                                       newest customers first beyond 2,000 matches)
 (empty)    nothing left after cleaning                 ``orders.placed_at`` (most recent first)
 =========  ==========================================  ==============================================
 
@@ -180,7 +181,12 @@ class Reading:
         return tuple(out)
 
 
+_EXACT_REF = re.compile(r"ON-[0-9]+")
+
+
 def read(text: str, skus_sorted: Sequence[str] = ()) -> Reading:
+    if type(text) is str and len(text) <= MAX_QUERY and _EXACT_REF.fullmatch(text):
+        return Reading(text, ref=text)  # a ref as the store writes it: what the steps below make of it
     q = clean(text)
     r = Reading(q)
     if not q:
@@ -234,7 +240,7 @@ Row = tuple[Any, ...]
 Key = tuple[Any, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     key: Key
     kind: MatchKind
@@ -326,18 +332,27 @@ def search_sku(conn, skus: Sequence[str], exact: str | None, stage, n, off=0) ->
 
 
 def search_name(conn, tokens: Sequence[str], stage, n, off=0) -> list[Hit]:
-    """Customers by bm25 rank (then id), each customer's orders most recent first."""
+    """Customers by bm25 rank (then id), each customer's orders most recent first.
+
+    A reading that matches more than :data:`MAX_RANKED` customers (a first letter or two, a common first
+    name) is not ranked: bm25 cannot tell thousands of "w…" names apart, and ranking them all costs
+    ~2 µs a match (150 ms for one letter on a million orders). Such a reading lists the newest
+    customers first instead, read from the FTS index in rowid order, which stops at the page.
+    """
     match = fts_query(tokens)
+    try:
+        many = conn.execute(_COUNT_NAMES, (match, MAX_RANKED + 1)).fetchone()[0] > MAX_RANKED
+    except sqlite3.OperationalError:
+        return []  # cannot happen with quoted terms; never let search text raise
+    if many:
+        return _name_newest(conn, match, stage, n, off)
     st, sp = _stage(stage)
     need = n + off
     k = max(need, 8)
     while True:
-        try:
-            custs = conn.execute(
-                "SELECT rowid, rank FROM customer_names WHERE customer_names MATCH ? "
-                "ORDER BY rank, rowid LIMIT ?", (match, k)).fetchall()
-        except sqlite3.OperationalError:
-            return []  # cannot happen with quoted terms; never let search text raise
+        custs = conn.execute(
+            "SELECT rowid, rank FROM customer_names WHERE customer_names MATCH ? "
+            "ORDER BY rank, rowid LIMIT ?", (match, k)).fetchall()
         if not custs:
             return []
         rank = {cid: (rk, cid) for cid, rk in custs}
@@ -353,6 +368,41 @@ def search_name(conn, tokens: Sequence[str], stage, n, off=0) -> list[Hit]:
     return hits[off:need]
 
 
+MAX_RANKED = 2000  # customers a name reading ranks by bm25; beyond, newest customers first
+NAME_BATCH = 64  # customers in the first batch of a newest-first name reading (then ×4, up to 4096)
+_COUNT_NAMES = "SELECT count(*) FROM (SELECT 1 FROM customer_names WHERE customer_names MATCH ? LIMIT ?)"
+_NEWEST_NAMES = ("SELECT rowid FROM customer_names WHERE customer_names MATCH ? AND rowid < ? "
+                 "ORDER BY rowid DESC LIMIT ?")
+
+
+def _name_newest(conn, match: str, stage, n, off) -> list[Hit]:
+    """Customers matching ``match``, newest (highest id) first, each one's orders most recent first.
+
+    Customers come from the FTS index in descending rowid order, a batch at a time, until the page is
+    full: every order of a batch is read, so the rows gathered so far are exactly the head of the list.
+    """
+    st, sp = _stage(stage)
+    need = n + off
+    hits: list[Hit] = []
+    below = 1 << 62
+    batch = NAME_BATCH
+    while len(hits) < need:
+        custs = [cid for (cid,) in conn.execute(_NEWEST_NAMES, (match, below, batch))]
+        if not custs:
+            break
+        ph = ",".join("?" * len(custs))
+        rows = conn.execute(f"SELECT {COLS}, o.customer FROM {_ORDERS} WHERE o.customer IN ({ph}){st}",
+                            (*custs, *sp)).fetchall()
+        part = [Hit((T_NAME, 0.0, -r[10], -r[2], -r[0]), "name", r[:10]) for r in rows]
+        part.sort(key=lambda h: h.key)
+        hits += part
+        if len(custs) < batch:
+            break
+        below = custs[-1]
+        batch = min(batch * 4, 4096)
+    return hits[off:need]
+
+
 def search_recent(conn, stage, n, off=0) -> list[Hit]:
     where = "WHERE o.stage = ?" if stage else ""
     rows = conn.execute(
@@ -365,6 +415,9 @@ def search_recent(conn, stage, n, off=0) -> list[Hit]:
 def run(conn: sqlite3.Connection, reading: Reading, stage: str | None, limit: int,
         offset: int) -> tuple[list[Hit], bool]:
     """The page of hits and whether there are more."""
+    if reading.ref is not None and reading.kinds == ("ref",):  # the commonest lookup, without the dispatch
+        hits = search_ref(conn, reading.ref, stage, limit + 1, offset)
+        return hits[:limit], len(hits) > limit
     kinds: list[Callable[[int, int], list[Hit]]] = []
     if not reading.text:
         kinds.append(lambda n, o: search_recent(conn, stage, n, o))
@@ -420,7 +473,7 @@ def summary(row: Row, kind: MatchKind, _money=Money.from_minor) -> OrderSummary:
     return m
 
 
-_PAGE_FIELDS = frozenset(SearchPage.model_fields)
+_PAGE_SET = set(SearchPage.model_fields)
 
 
 def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
@@ -429,7 +482,7 @@ def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
     m = _new(SearchPage)
     _set(m, "__dict__", {"items": items, "offset": offset, "limit": limit, "has_more": has_more,
                          "kinds": kinds})
-    _set(m, "__pydantic_fields_set__", set(_PAGE_FIELDS))
+    _set(m, "__pydantic_fields_set__", _PAGE_SET)  # shared, as in summary()
     _set(m, "__pydantic_extra__", None)
     _set(m, "__pydantic_private__", None)
     return m

@@ -248,6 +248,7 @@ class SqliteStore:
         self._catalog: dict[str, Variant] = {}
         self._locations: dict[str, PickupLocation] = {}
         self._skus: list[str] = []
+        self._search_skus: list[str] | None = None
         self._closed = False
 
     # -- opening ----------------------------------------------------------------------------------
@@ -434,9 +435,11 @@ class SqliteStore:
             limit = max(1, min(int(limit), 500))
         if type(offset) is not int or not 0 <= offset <= 100_000:
             offset = max(0, min(int(offset), 100_000))
-        if self._ref is None:
-            self.reference()
-        reading = _search.read(query if isinstance(query, str) else "", self._skus)
+        if self._search_skus is None:
+            # the catalog's skus, read once: the search needs only these, not the validated catalog
+            self._search_skus = self._read(lambda c: [s for (s,) in c.execute(
+                "SELECT sku FROM variants ORDER BY sku")])
+        reading = _search.read(query if isinstance(query, str) else "", self._search_skus)
         stage = stage if stage else None
         hits, more = self._read(lambda c: _search.run(c, reading, stage, limit, offset))
         # built without re-validation: the summaries come from the store's own rows (see search.summary)
