@@ -75,6 +75,27 @@ RULES: dict[str, str] = {
     "payment.expired": "an extra charge needs a payment method that has not expired",
     "tax.no_jurisdiction": "no tax rate is set up for the destination",
     "shipping.currency": "the shipping method has no fee in the order's currency",
+    # returns (engine/returns.py, DOMAIN §7)
+    "return.order_cancelled": "nothing on a cancelled order can be returned",
+    "return.not_delivered": "only delivered units can be returned",
+    "return.none_left": "every delivered unit of the line is already on a return or returned",
+    "return.final_sale": "a final-sale item cannot be returned (overridable)",
+    "return.no_delivery_date": "a line with no delivery date cannot be checked against its window (overridable)",
+    "return.window_closed": "returns are accepted until the end of the N-th day (UTC) after delivery (overridable)",
+    "return.quantity": "a return takes at most the units delivered and not yet returned or on a return",
+    "return.empty": "a return needs at least one line",
+    "return.line_unknown": "the return names a line the order (or the return) does not have",
+    "return.line_twice": "a line appears once on a return (and gets one verdict)",
+    "return.reason_unknown": "a return line needs one of policy's return reason codes",
+    "return.condition_unknown": "a return line's condition is one of policy's conditions",
+    "return.override_role": "only the roles policy names may override a failed return rule",
+    "return.override_reason": "an override needs a reason",
+    "return.override_rule": "only the window, final-sale and missing-delivery-date rules can be overridden",
+    "return.state": "a return order moves CREATED → AWAITING_RECEIPT → RECEIVED → VERIFIED → REFUNDED → CLOSED",
+    "return.verdict_missing": "verifying a return gives every line a verdict",
+    "return.verdict_reason": "a rejected line needs a reason",
+    "return.nothing_accepted": "a return with no accepted line is closed, not refunded",
+    "return.refund_first": "a return with accepted lines is refunded before it is closed",
 }
 
 # -- addresses -------------------------------------------------------------------------------------
