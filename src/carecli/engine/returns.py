@@ -139,8 +139,7 @@ class LineVerdict(_M):
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LineEligibility:
+class LineEligibility(_M):
     """Whether a line can be returned now, and the rule that decided it."""
 
     line_id: int
@@ -167,8 +166,9 @@ def line_eligibility(order: Order, line: Line, policy: Policy, now: datetime) ->
     end = window_end(line, policy)
 
     def result(rule: str, message: str) -> LineEligibility:
-        return LineEligibility(line.line_id, line.description, line.delivered, max(available, 0),
-                               rule == "return.ok", rule, message, rule in OVERRIDABLE, end)
+        return LineEligibility(line_id=line.line_id, description=line.description, delivered=line.delivered,
+                               available=max(available, 0), returnable=rule == "return.ok", rule=rule,
+                               message=message, overridable=rule in OVERRIDABLE, window_ends=end)
 
     n = line.line_id
     if order_stage(order) == Stage.CANCELLED:
@@ -636,8 +636,29 @@ def plan_close(order: Order, ret: ReturnOrder, ctx: PlanContext) -> ReturnPlan:
     return ReturnPlan(return_order=new, audit=_audit(order, None, command, _no_money(order), ctx))
 
 
+def describe_command(cmd: dict) -> str | None:
+    """A return step's audit command in words (for the timeline); None when it is not one."""
+    kind, rid = cmd.get("kind"), cmd.get("return_id", "")
+    if kind == "return_create":
+        units = sum(int(ln.get("quantity", 0)) for ln in cmd.get("lines", ()))
+        over = f", overriding {', '.join(o.get('rule', '') for o in cmd['overrides'])}" if cmd.get("overrides") else ""
+        return f"Return {rid} ({cmd.get('rma', '')}) created for {units} unit(s){over}"
+    if kind == "return_receive":
+        return f"Return {rid} received"
+    if kind == "return_verify":
+        verdicts = cmd.get("verdicts", ())
+        ok = sum(1 for v in verdicts if v.get("accepted"))
+        return f"Return {rid} verified: {ok} line(s) accepted, {len(verdicts) - ok} rejected"
+    if kind == "return_refund":
+        to = "store credit" if cmd.get("refund_to") == "STORE_CREDIT" else "the original payment"
+        return f"Return {rid} refunded to {to}"
+    if kind == "return_close":
+        return f"Return {rid} closed"
+    return None
+
+
 __all__ = [
-    "DEFAULT_CONDITIONS", "LineEligibility", "LineRefund", "LineVerdict", "OVERRIDABLE", "Override",
+    "DEFAULT_CONDITIONS", "describe_command", "LineEligibility", "LineRefund", "LineVerdict", "OVERRIDABLE", "Override",
     "RefundBreakdown", "ReturnLine", "ReturnLineRequest", "ReturnOrder", "ReturnPlan", "StateChange",
     "TRANSITIONS", "check_request", "conditions", "eligibility", "line_eligibility", "plan_close",
     "plan_create", "plan_receive", "plan_refund", "plan_verify", "preview_lines", "refund_breakdown", "rma_for", "unit_split",
