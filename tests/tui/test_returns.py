@@ -146,3 +146,30 @@ async def test_read_only_hides_the_return_keys_and_opens_no_dialog(app_factory):
         await settled(pilot)
         assert isinstance(app.screen, OrderScreen) and not pane.draft
         assert "New return" not in screen_text(app)
+
+
+@pytest.mark.asyncio
+async def test_returns_are_listed_on_the_billing_account(app_factory, open_store):
+    from carecli.backend.contract import CreateReturnRequest
+    from carecli.engine.returns import ReturnLineRequest
+    from carecli.screens.account import AccountScreen
+
+    other = open_store()  # another agent created the return
+    view = other.get_order(DELIVERED)
+    created = other.create_return(CreateReturnRequest(
+        order_ref=DELIVERED, expected_version=view.order.version, idempotency_key="tui-account-return-1", actor="lee",
+        lines=(ReturnLineRequest(line_id=1, quantity=1, reason_code="WRONG_SIZE", condition="unopened"),)))
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = AccountScreen(view.account.id)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.view is not None and screen.is_current, "the account")
+        await settled(pilot)
+        from textual.widgets import TabbedContent
+
+        tabs = screen.query_one("#account-tabs", TabbedContent)
+        assert str(tabs.get_tab("tab-returns").label) == "Returns (1)"
+        tabs.active = "tab-returns"
+        await settled(pilot)
+        shown = screen_text(app)
+        assert created.return_order.rma in shown and "AWAITING_RECEIPT" in shown and DELIVERED in shown

@@ -81,6 +81,17 @@ def card_label(order: Order, account) -> str:
     return pm.label() if pm else "the original payment"
 
 
+def returns_text(returns: list[ReturnOrder]) -> Table:
+    """Return orders as a table (the billing account's Returns tab)."""
+    t = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+    for col in ("Return", "RMA", "Order", "State", "Units", "Refund"):
+        t.add_column(col, justify="right" if col in ("Units", "Refund") else "left")
+    for r in returns:
+        t.add_row(Text(r.id), Text(r.rma), safe.text(r.order_ref), Text(r.state), Text(str(r.units)),
+                  Text(fmt(r.refund_total) if r.refund_total is not None else "—"))
+    return t
+
+
 # --------------------------------------------------------------------------------------------------
 # Dialogs
 # --------------------------------------------------------------------------------------------------
@@ -575,4 +586,4 @@ class ReturnsPane(VerticalScroll):
                              done)
 
 
-__all__ = ["RefundDialog", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table"]
+__all__ = ["RefundDialog", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table", "returns_text"]
