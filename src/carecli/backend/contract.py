@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine.audit import ChainProblem, canonical_json
 from ..engine.commands import Amendment
 from ..engine.model import (
+    Address,
     BillingAccount,
     Customer,
     Document,
@@ -43,6 +44,7 @@ from ..engine.model import (
 )
 from ..engine.money import Money
 from ..engine.notifications import Notification
+from ..engine.placing import NewOrder, OrderLink
 from ..engine.plan import Violation
 from ..engine.policy import Policy
 from ..engine.returns import LineEligibility, LineVerdict, Override, RefundTo, ReturnLineRequest, ReturnOrder
@@ -84,11 +86,21 @@ class SearchPage(_Result):
     kinds: tuple[MatchKind, ...] = ()  # the kinds the query text was read as, in rank order
 
 
+class OrderLinkView(_Result):
+    """An order placed from another (see "Placing orders" below): ``direction`` "to" — this order was
+    placed from ``ref``; "from" — ``ref`` was placed from this order."""
+
+    kind: Literal["replacement", "exchange", "reorder"]
+    ref: str
+    direction: Literal["from", "to"]
+
+
 class OrderView(_Result):
     order: Order  # with its version and all its documents
     customer: Customer
     account: BillingAccount
     stage: str
+    links: tuple[OrderLinkView, ...] = ()  # orders placed from this one, and the one it was placed from
 
 
 class LedgerEntry(_Result):
@@ -361,7 +373,94 @@ def error_from_json(data: Mapping[str, Any]) -> BackendError:
         return RuleViolations([Violation(**v) for v in data.get("violations", [])], msg, title=title)
     if cls is StoreTooNew:
         return StoreTooNew(int(data["found_version"]), int(data["supported_version"]), msg, title=title)
+    if cls is DuplicateCustomer:
+        return DuplicateCustomer(str(data.get("existing_customer_id", "")), msg,
+                                 existing_name=str(data.get("existing_name", "")), title=title)
     return cls(msg, title=title)
+
+
+# --------------------------------------------------------------------------------------------------
+# Placing orders and creating customers
+# --------------------------------------------------------------------------------------------------
+
+
+class PlaceOrderRequest(_Result):
+    """A new order to place: a phone order, a no-charge replacement (``draft.no_charge`` with a
+    ``replacement`` link, and a reason code of kind ``replacement``) or a re-order. ``draft.ref`` is
+    empty: the backend gives the ref. The same key with the same request returns the first result."""
+
+    draft: NewOrder
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    actor: str = Field(min_length=1, max_length=200)
+    reason_code: str = Field("", max_length=40)
+    note: str = Field("", max_length=4000)
+
+    def request_hash(self) -> str:
+        body = {"op": "place_order", **self.model_dump(mode="json", exclude={"idempotency_key"})}
+        return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+class PlaceOrderResult(_Result):
+    order: Order  # version 1, with its documents
+    documents: list[Document]  # the invoice, and the capture when something was charged
+    notifications: list[Notification]  # the confirmation, one per channel
+    audit_seq: int
+    total: Money  # the order's grand total (zero for a replacement)
+    link: OrderLink | None = None
+    replayed: bool = False
+
+
+class NewCard(_Result):
+    """A card the customer gave on the phone, as the payment page returns it: masked, never a number."""
+
+    brand: str = Field(min_length=1, max_length=40)
+    last4: str = Field(pattern=r"^\d{4}$")
+    expiry: str = Field(pattern=r"^(0[1-9]|1[0-2])/\d{2}$")  # MM/YY
+
+
+class NewCustomerRequest(_Result):
+    """A customer care creates: the market (and the account's currency) follows the address's country."""
+
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=300)
+    phone: str = Field("", max_length=40)
+    address: Address
+    sms: bool = False  # the customer agreed to SMS (needs a phone number)
+    card: NewCard | None = None
+
+
+class CustomerSummary(_Result):
+    customer_id: str
+    name: str
+    email: str
+    phone: str
+    account_id: str
+    currency: str
+    market: str  # the policy market of the account's currency ("" when none)
+    address: Address | None  # as given at creation, else the latest home delivery's; None if neither
+    orders: int  # how many orders the customer has
+    matched: Literal["email", "phone", "name"]
+
+
+class DuplicateCustomer(BackendError):
+    """A customer with this e-mail exists already; ``existing_customer_id`` is offered instead."""
+
+    code = "duplicate_customer"
+    default_title = "Customer exists"
+
+    def __init__(self, existing_customer_id: str, message: str | None = None, *, existing_name: str = "",
+                 title: str | None = None) -> None:
+        self.existing_customer_id = existing_customer_id
+        self.existing_name = existing_name
+        who = f"{existing_name} ({existing_customer_id})" if existing_name else existing_customer_id
+        super().__init__(message or f"A customer with this e-mail already exists: {who}. Use that customer.",
+                         title=title)
+
+    def details(self) -> dict[str, Any]:
+        return {"existing_customer_id": self.existing_customer_id, "existing_name": self.existing_name}
+
+
+ERRORS[DuplicateCustomer.code] = DuplicateCustomer
 
 
 # --------------------------------------------------------------------------------------------------
@@ -446,6 +545,24 @@ class Backend(Protocol):
 
     def get_return(self, return_id: str) -> ReturnOrder:
         """A return order by its id (RO-…) or its RMA reference (raises :class:`NotFound`)."""
+    # -- placing orders, creating customers -------------------------------------------------------
+    def place_order(self, req: PlaceOrderRequest) -> PlaceOrderResult:
+        """Place a new order, all or nothing: the order (version 1, BOOKED), its invoice, the capture
+        (a decline creates nothing), the confirmation, the audit record, the link to the original and
+        the idempotency entry. Raises :class:`Forbidden`, :class:`IdempotencyMismatch`,
+        :class:`NotFound` (customer, account or linked order), :class:`RuleViolations`,
+        :class:`PaymentDeclined` or :class:`Unavailable`."""
+        ...
+
+    def create_customer(self, req: NewCustomerRequest) -> Customer:
+        """A new customer with a billing account in the address's market. Raises
+        :class:`DuplicateCustomer` (same e-mail), :class:`RuleViolations` (bad details) or
+        :class:`Forbidden`."""
+        ...
+
+    def find_customers(self, query: str, *, limit: int = 20) -> list[CustomerSummary]:
+        """Customers by e-mail (prefix), phone (prefix, with or without the country code) or name
+        (words as prefixes). Malformed text never raises."""
         ...
 
 
@@ -468,4 +585,6 @@ __all__ = [
     "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway", "ReferenceData", "Role",
     "RuleViolations", "SearchPage", "StoreCorrupt", "StoreTooNew", "TimelineEntry", "Unavailable",
     "VersionConflict", "error_from_json",
+    "CustomerSummary", "DuplicateCustomer", "NewCard", "NewCustomerRequest", "OrderLinkView",
+    "PlaceOrderRequest", "PlaceOrderResult",
 ]

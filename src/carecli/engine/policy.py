@@ -78,7 +78,7 @@ class ReturnPolicy(_P):
 class ReasonCode(_P):
     code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
     label: str
-    kinds: tuple[Literal["amendment", "appeasement", "cancel", "return"], ...]
+    kinds: tuple[Literal["amendment", "appeasement", "cancel", "return", "replacement"], ...]
     merchant_fault: bool = False
 
 

@@ -8,7 +8,8 @@
 * in a tax-exclusive market tax is added; in a tax-inclusive one it is the part contained in the
   price, ``net × rate / (1 + rate)``;
 * shipping is the method's fee unless the merchandise after discounts reaches its free-over
-  threshold; click & collect and an order with nothing live ship free.
+  threshold; click & collect, an order with nothing live and a no-charge replacement (every live
+  line priced at zero) ship free.
 """
 
 from __future__ import annotations
@@ -216,7 +217,10 @@ def price(order: Order, policy: Policy, locations: Mapping[str, PickupLocation])
 
     shipping = zero
     live = any(ln.quantity > 0 for ln in order.lines)
-    if live and order.fulfilment.kind == "HOME_DELIVERY":
+    # A no-charge replacement (every live line priced at zero) ships free: there is nothing to charge
+    # shipping on. A paid line added to it later brings the shipping fee back.
+    charged = any(ln.quantity > 0 and ln.unit_price.amount for ln in order.lines)
+    if live and charged and order.fulfilment.kind == "HOME_DELIVERY":
         method = policy.shipping_method(order.fulfilment.shipping_method)
         if method is None:
             raise PricingError("shipping.unknown_method",

@@ -96,6 +96,16 @@ RULES: dict[str, str] = {
     "return.verdict_reason": "a rejected line needs a reason",
     "return.nothing_accepted": "a return with no accepted line is closed, not refunded",
     "return.refund_first": "a return with accepted lines is refunded before it is closed",
+    # placing a new order (engine/placing.py)
+    "placing.customer": "a new order's billing account is its customer's own",
+    "placing.empty": "a new order has at least one line",
+    "placing.market": "a new order is in one of policy's markets",
+    "placing.no_charge": "no charge is for a replacement, and a replacement is at no charge",
+    "placing.link": "a linked order is the same customer's; a re-order is of a cancelled order, a replacement of one that is not",
+    "placing.replacement_lines": "a replacement sends at most what the original order has, sku by sku",
+    "placing.price_override": "a price other than today's catalog price only on a replacement or an exchange",
+    "payment.currency": "the billing account pays in the market's currency",
+    "customer.invalid": "a new customer's name, e-mail and phone are well formed",
 }
 
 # -- addresses -------------------------------------------------------------------------------------

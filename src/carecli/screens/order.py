@@ -50,6 +50,10 @@ class OrderScreen(Screen[None]):
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Read the order again"),
         Binding("ctrl+y", "copy_ref", "Copy ref", id="order.copy", show=False,
                 tooltip="Copy the order ref (works over SSH)"),
+        Binding("n", "replacement", "Replacement", id="order.replacement", show=False,
+                tooltip="A no-charge replacement order for chosen lines (e.g. lost in transit)"),
+        Binding("o", "reorder", "Re-order", id="order.reorder", show=False,
+                tooltip="Place this cancelled order again, re-priced at today's prices"),
     ]
 
     def __init__(self, ref: str) -> None:
@@ -148,6 +152,12 @@ class OrderScreen(Screen[None]):
         title.append("  ")
         title.append_text(text(c.name, "bold"))
         title.append(f"  {o.market} {o.currency} · v{o.version}", "dim")
+        for link in s.view.links:
+            words = {("replacement", "from"): "replaced by", ("replacement", "to"): "replaces",
+                     ("reorder", "from"): "re-ordered as", ("reorder", "to"): "re-order of",
+                     ("exchange", "from"): "exchanged for", ("exchange", "to"): "exchange for"}
+            title.append(f" · {words.get((link.kind, link.direction), link.kind)} ", "dim")
+            title.append(link.ref, "bold")
         self.query_one("#order-title", Label).update(title)
         self._render_lines()
         self._render_fulfilment()
@@ -302,6 +312,13 @@ class OrderScreen(Screen[None]):
             self._render_line_why()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("replacement", "reorder"):
+            if self.app.read_only:
+                return False
+            if self.session is None:
+                return None
+            cancelled = self.session.view.stage == "CANCELLED"
+            return (cancelled if action == "reorder" else not cancelled) or None
         if action in AMEND_ACTIONS:
             if self.app.read_only:
                 return False  # hidden: supervisors read; the backend refuses writes anyway
@@ -501,3 +518,16 @@ class OrderScreen(Screen[None]):
 
     def action_copy_ref(self) -> None:
         self.app.copy_ref(self.ref)
+
+    # -- new orders from this one (screens/new_order.py) ----------------------------------------------
+    def action_replacement(self) -> None:
+        if self.session is not None and self.check_action("replacement", ()):
+            from .new_order import open_linked_order
+
+            open_linked_order(self.app, self.session.view, "replacement")
+
+    def action_reorder(self) -> None:
+        if self.session is not None and self.check_action("reorder", ()):
+            from .new_order import open_linked_order
+
+            open_linked_order(self.app, self.session.view, "reorder")

@@ -36,6 +36,8 @@ class SearchScreen(Screen[None]):
                 tooltip="Billing account of the highlighted order"),
         Binding("ctrl+y", "copy_ref", "Copy ref", id="search.copy", show=False,
                 tooltip="Copy the highlighted order ref (works over SSH)"),
+        Binding("f2", "new_order", "New order", id="search.new_order", show=False,
+                tooltip="Place a new order: find or create the customer first"),
         Binding("j", "cursor_down", "Down", show=False, id="search.j", tooltip="Next row"),
         Binding("k", "cursor_up", "Up", show=False, id="search.k", tooltip="Previous row"),
     ]
@@ -186,7 +188,19 @@ class SearchScreen(Screen[None]):
         if ref:
             self.app.copy_ref(ref)
 
+    def action_new_order(self) -> None:
+        from .customer import CustomerDialog
+        from .new_order import open_new_order
+
+        def chosen(c) -> None:
+            if c is not None:
+                open_new_order(self.app, c.customer_id, c.account_id, c.address, c.market)
+
+        self.app.push_screen(CustomerDialog(), chosen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_order":
+            return not self.app.read_only  # hidden for read-only users; the backend refuses anyway
         # j/k move the table only while it has focus; in the search box they are letters.
         if action in ("cursor_down", "cursor_up"):
             return isinstance(self.focused, DataTable)

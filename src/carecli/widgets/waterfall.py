@@ -113,3 +113,32 @@ def preview(p: Plan, account: BillingAccount) -> RenderableType:
     if not p.notifications:
         parts.append(Text("The customer has no notification channel on file.", "dim"))
     return Group(*parts)
+
+
+def placement_preview(p, account: BillingAccount) -> RenderableType:
+    """The live preview of a new order (an engine ``Placement``): its totals, the documents and the
+    capture placing it will create, and the confirmation the customer will receive."""
+    parts: list[RenderableType] = []
+    if p.totals is not None:
+        table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
+        table.add_column("what", style="dim")
+        table.add_column("amount", justify="right")
+        for label, m in _rows(p.totals):
+            table.add_row(Text(label), money_text(m, "bold" if label == "Total" else ""))
+        parts.append(table)
+    if p.violations:
+        parts.append(Text("Not yet:", "bold yellow"))
+        for v in p.violations:
+            parts.append(text(f"• {v.message}", "yellow", one_line=False))
+        return Group(*parts)
+    parts.append(Text(""))
+    parts.append(Text("Placing it creates", "bold underline"))
+    parts.extend(document_lines(p.documents, account, planned=True))
+    if p.charge is None:
+        parts.append(Text("Nothing is charged.", "dim"))
+    parts.append(Text(""))
+    for n in p.notifications[:1]:
+        parts.append(text(f"The customer will receive ({n.channel} to {n.to}): {n.subject}", "bold"))
+    if not p.notifications:
+        parts.append(Text("The customer has no notification channel on file.", "dim"))
+    return Group(*parts)

@@ -115,6 +115,7 @@ class Converter:
         b.customers.append((cid, customer.id, customer.name, customer.email, email_key(customer.email), pk, pn,
                             customer.model_dump_json(warnings=False)))
         b.accounts.append((cid, account.id, cid, account.currency, account.model_dump_json(warnings=False)))
+        self._note_id(customer.id)  # the CUS counter: customers created later take the next numbers
         docs_out = b.documents.append
         skus_out = b.skus.append
         note = self._note_id
@@ -147,6 +148,7 @@ class Converter:
                 did += 1
                 note(ident)
             self.next_doc = did
+            note(order.ref)  # the ON counter: orders placed later take the next refs
             for disc in order.discounts:
                 note(disc.id)
             total = ledger if invoiced else None

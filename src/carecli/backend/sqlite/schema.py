@@ -198,7 +198,7 @@ CREATE TABLE order_skus (
 ) WITHOUT ROWID;
 """
 
-V3_RETURNS = """
+V4_RETURNS = """
 -- Return orders (DOMAIN §7): one row per RO, its lines, verdicts and history in json.
 CREATE TABLE return_orders (
     id         INTEGER PRIMARY KEY,
@@ -229,13 +229,33 @@ def _v2_backfill(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
 
 
+V3_ORDER_LINKS = """
+-- Orders placed from an earlier one: a no-charge replacement, an exchange's new order, a re-order.
+CREATE TABLE order_links (
+    id           INTEGER PRIMARY KEY,
+    original_ref TEXT NOT NULL,         -- the earlier order
+    new_ref      TEXT NOT NULL,         -- the order placed from it
+    kind         TEXT NOT NULL CHECK (kind IN ('replacement', 'exchange', 'reorder')),
+    UNIQUE (original_ref, new_ref)
+);
+CREATE INDEX order_links_new ON order_links(new_ref);
+
+-- The address a customer gave when care created them (the default delivery address of a new order).
+CREATE TABLE customer_addresses (
+    customer INTEGER PRIMARY KEY REFERENCES customers(id),
+    json     TEXT NOT NULL              -- engine.model.Address
+);
+"""
+
+
 Step = Callable[[sqlite3.Connection], None]
 
 # version -> (DDL, data step or None). Append only: never edit a migration that has shipped.
 MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     1: (V1, None),
     2: (V2, _v2_backfill),
-    3: (V3_RETURNS, None),
+    3: (V3_ORDER_LINKS, None),
+    4: (V4_RETURNS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

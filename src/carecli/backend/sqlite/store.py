@@ -44,14 +44,16 @@ from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, CreateReturnRequest, Forbidden,
-    IdempotencyMismatch, LedgerEntry, NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData,
-    RefundReturnRequest, ReturnEligibility, ReturnResult, ReturnStepRequest, Role, RuleViolations,
-    SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VerifyReturnRequest, VersionConflict,
+    AccountView, BackendError, CommitRequest, CommitResult, CreateReturnRequest, CustomerSummary, Forbidden,
+    IdempotencyMismatch, LedgerEntry, NewCustomerRequest, NotFound, OrderView, PaymentDeclined,
+    PaymentGateway, PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest,
+    ReturnEligibility, ReturnResult, ReturnStepRequest, Role, RuleViolations, SearchPage, StoreCorrupt,
+    StoreTooNew, TimelineEntry, Unavailable, VerifyReturnRequest, VersionConflict,
 )
 from ...engine.returns import ReturnOrder, describe_command
 from ..gateway import DemoGateway
 from ..ledger import effect
+from . import placing as _placing
 from . import returns as _returns
 from . import search as _search
 from .rows import document_columns, order_columns, order_json
@@ -468,7 +470,7 @@ class SqliteStore:
             order = self._order(c, row)
             cust, acct = self._party(c, row[2], row[3])
             (stage,) = c.execute("SELECT stage FROM orders WHERE id = ?", (row[0],)).fetchone()
-            return OrderView(order=order, customer=cust, account=acct, stage=stage)
+            return OrderView(order=order, customer=cust, account=acct, stage=stage, links=_placing.links_of(c, r))
 
         return self._read(read, snapshot=True)
 
@@ -714,6 +716,24 @@ class SqliteStore:
         self._forbid_if_read_only()
         env = self._returns_env()
         return self._write(lambda c: _returns.close_return(c, req, env))
+    # -- placing orders, creating customers (backend/sqlite/placing.py) ---------------------------
+    def place_order(self, req: PlaceOrderRequest) -> PlaceOrderResult:
+        if not isinstance(req, PlaceOrderRequest):
+            raise TypeError("place_order() takes a PlaceOrderRequest")
+        self._forbid_if_read_only()
+        self.reference()
+        return self._write(lambda c: _placing.place_order(
+            c, req, policy=self._policy, catalog=self._catalog, locations=self._locations, role=self._role,
+            read_only=self._read_only, now=self._clock(), gateway=self._gateway, ids=_TxnIds(c)))
+
+    def create_customer(self, req: NewCustomerRequest) -> Customer:
+        if not isinstance(req, NewCustomerRequest):
+            raise TypeError("create_customer() takes a NewCustomerRequest")
+        return self._write(lambda c: _placing.create_customer(c, req, policy=self._policy, now=self._clock()))
+
+    def find_customers(self, query: str, *, limit: int = 20) -> list[CustomerSummary]:
+        return self._read(lambda c: _placing.find_customers(c, query, policy=self._policy, limit=limit),
+                          snapshot=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -814,9 +834,11 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
             cmds = AMENDMENTS.validate_json(command)
             what = "; ".join(describe(cmd) for cmd in cmds)
         except Exception:  # noqa: BLE001 - an old or unknown command still shows
-            raw = json.loads(command)
-            steps = [describe_command(x) for x in raw] if isinstance(raw, list) and raw else [None]
-            what = "; ".join(s for s in steps if s) if all(steps) else command
+            what = _placing.describe_command(command)
+            if not what:
+                raw = json.loads(command)
+                steps = [describe_command(x) for x in raw] if isinstance(raw, list) and raw else [None]
+                what = "; ".join(s for s in steps if s) if all(steps) else command
         eff = json.loads(effect_json)
         delta = eff.get("delta")
         parts = [what]
