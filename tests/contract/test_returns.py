@@ -207,3 +207,94 @@ def test_unknown_return(backend):
         backend.get_return("RO-999999")
     with pytest.raises(NotFound):
         backend.receive_return(step("RO-999999"))
+
+
+# -- exchanges -----------------------------------------------------------------------------------------
+
+
+def exchange_req(b, sku: str, *, lines=((2, 1),), reason="WRONG_SIZE", k=None):
+    from carecli.backend.contract import CreateExchangeRequest
+    from carecli.engine.returns import ReplacementLine
+
+    base = create_req(b, DELIVERED, lines, reason=reason, k=k)
+    return CreateExchangeRequest(**base.model_dump(), replacements=(ReplacementLine(sku=sku, quantity=1),))
+
+
+def settle(b, ro_id, *, accepted=True, note=""):
+    b.receive_return(step(ro_id))
+    ro = b.get_return(ro_id)
+    b.verify_return(VerifyReturnRequest(return_id=ro_id, idempotency_key=key(), actor="agent.test",
+                                        verdicts=tuple(LineVerdict(line_id=rl.line_id, accepted=accepted, note=note)
+                                                       for rl in ro.lines)))
+    return refund(b, ro_id)
+
+
+def test_even_exchange_ships_a_linked_order_and_moves_no_money(backend):
+    # ON-100005 line 2 is an Organic Cotton Tee (White / M) at 28.00; the L in white is the same price.
+    before = backend.get_order(DELIVERED)
+    docs_before = len(before.order.documents)
+    r = backend.create_exchange(exchange_req(backend, "TEE-ORG-L-WHT"))
+    ro, new = r.return_order, r.exchange_order
+    assert ro.kind == "EXCHANGE" and ro.even and new is not None and ro.exchange_order_ref == new.ref
+    assert [ln.sku for ln in new.lines] == ["TEE-ORG-L-WHT"]
+    assert new.documents[0].total.is_zero  # the replacement ships at no charge
+    assert any(lk.ref == new.ref and lk.kind == "exchange" for lk in backend.get_order(DELIVERED).links)
+    assert any(lk.ref == DELIVERED and lk.kind == "exchange" for lk in backend.get_order(new.ref).links)
+    done = settle(backend, ro.id)
+    assert done.documents == [] and done.return_order.state == "REFUNDED"
+    after = backend.get_order(DELIVERED).order
+    assert len(after.documents) == docs_before and after.line(2).returned == 1
+    assert backend.close_return(step(ro.id)).return_order.state == "CLOSED"
+    assert backend.verify_audit() is None
+
+
+def test_uneven_exchange_charges_the_difference_to_the_card(backend_factory):
+    from carecli.engine.model import Invoice, Payment
+
+    backend = backend_factory()
+    # A Merino Crew Tee at 59.00 for the 28.00 organic tee: the customer pays the difference, with tax.
+    r = backend.create_exchange(exchange_req(backend, "TEE-MER-M-BLK"))
+    ro = r.return_order
+    assert not ro.even and ro.replacement_value > Money("59.00", "USD")  # tax at the order's rate on top
+    done = settle(backend, ro.id)
+    inv = next(d for d in done.documents if isinstance(d, Invoice))
+    pay = next(d for d in done.documents if isinstance(d, Payment))
+    assert inv.type == "SUPPLEMENTARY" and pay.amount == inv.total
+    assert sum((i.amount for i in inv.items), Money.zero("USD")) == inv.total
+    order = backend.get_order(DELIVERED).order
+    # the returned tee's value is what it was charged: its split of line 2 (28.00 and its tax)
+    lp_total = ro.replacement_value - inv.total
+    assert lp_total.is_positive
+    assert any(k.endswith(inv.id) for k in backend_factory.gateway.captures)
+    view = backend.get_order(DELIVERED)
+    acct = backend.get_account(view.account.id)
+    assert not ledger_problems([e.document for e in acct.ledger], order.currency)
+
+
+def test_cheaper_exchange_refunds_the_difference(backend):
+    # The 129.00 trail shoe (line 1) for a 28.00 tee: the customer gets the difference back.
+    r = backend.create_exchange(exchange_req(backend, "TEE-ORG-M-BLK", lines=((1, 1),)))
+    done = settle(backend, r.return_order.id)
+    memo = next(d for d in done.documents if isinstance(d, CreditMemo))
+    assert memo.type == "RETURN" and memo.total == done.return_order.refund_total
+    assert sum((i.amount for i in memo.items), Money.zero("USD")) == memo.total
+    assert any(isinstance(d, Refund) for d in done.documents)
+
+
+def test_exchange_with_a_rejected_line_charges_the_replacement(backend):
+    from carecli.engine.model import Invoice
+
+    r = backend.create_exchange(exchange_req(backend, "TEE-ORG-L-WHT"))
+    done = settle(backend, r.return_order.id, accepted=False, note="worn")
+    inv = next(d for d in done.documents if isinstance(d, Invoice))
+    assert inv.total == r.return_order.replacement_value  # nothing came back: the replacement is paid for
+
+
+def test_exchange_refusals_change_nothing(backend):
+    before = backend.get_order(DELIVERED).order
+    with pytest.raises(RuleViolations) as e:
+        backend.create_exchange(exchange_req(backend, "NO-SUCH-SKU"))
+    assert [v.rule for v in e.value.violations] == ["sku.unknown"]
+    with pytest.raises(RuleViolations):
+        backend.create_exchange(exchange_req(backend, "TEE-ORG-L-WHT", lines=((2, 5),)))
+    assert backend.get_order(DELIVERED).order == before and backend.list_returns(DELIVERED) == []

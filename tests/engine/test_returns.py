@@ -392,3 +392,70 @@ def test_refunds_never_exceed_captured_and_no_unit_is_returned_twice(ops):
         assert s.refunded <= s.captured
         assert s.credited <= s.invoiced
     assert o.line(1).returned == refunded_units <= 3
+
+
+# -- exchanges -------------------------------------------------------------------------------------
+
+
+def _exchange(o, sku: str, *, accepted: bool = True, ids=None):
+    from carecli.engine.returns import Exchange, ReplacementLine, is_even, replacement_value
+
+    from .factory import CATALOG
+
+    cx = c(ids=ids or Ids())
+    reps = (ReplacementLine(sku=sku, quantity=1),)
+    req = [ReturnLineRequest(line_id=1, quantity=1, reason_code="WRONG_SIZE", condition="opened")]
+    value = replacement_value(o, reps, FLAT_POLICY, LOCATIONS, CATALOG)
+    even = is_even(o, preview_lines(o, req, FLAT_POLICY), reps, CATALOG)
+    p = plan_create(o, req, [], cx, ro_id="RO-1", ordinal=1,
+                    exchange=Exchange(replacements=reps, order_ref="ON-200000", value=value, even=even))
+    assert p.ok, p.violations
+    ret = plan_receive(p.order_after, p.return_order, cx).return_order
+    v = plan_verify(p.order_after, ret, [LineVerdict(line_id=1, accepted=accepted, note="" if accepted else "worn")],
+                    cx)
+    return plan_refund(v.order_after or p.order_after, v.return_order, "ORIGINAL_PAYMENT", cx)
+
+
+def one_tee():
+    ln = Line(line_id=1, sku="TEE", description="Organic Tee", unit_price=usd("100.00"), ordered=1, dispatched=1,
+              delivered=1, delivered_at=DELIVERED_AT)
+    o = order(ln, paid=False)
+    total = price(o, FLAT_POLICY, LOCATIONS).grand_total  # 100.00 + 10.25 tax + 15.00 + 1.54 shipping
+    from carecli.engine.model import Invoice, Payment
+
+    return o.model_copy(update={"documents": (
+        Invoice(id="INV-1", order_ref=o.ref, type="ORDER", total=total, created_at=o.placed_at, payment_method_id="PM-1"),
+        Payment(id="PAY-1", order_ref=o.ref, invoice_id="INV-1", payment_method_id="PM-1", amount=total,
+                created_at=o.placed_at))})
+
+
+def test_even_exchange_moves_no_money_and_no_restocking_fee():
+    r = _exchange(one_tee(), "TEE")
+    assert r.ok and r.documents == () and r.charge is None
+    assert r.return_order.even and r.order_after.line(1).returned == 1
+
+
+def test_uneven_exchange_worked_example_dearer_replacement():
+    # Returned: 100.00 + 10.25 tax (opened, but no restocking fee on an exchange) = 110.25; shipping stays.
+    # Replacement JKT-M at 189.00 + 19.37 tax (189 × 10.25 % = 19.3725) = 208.37. The customer pays 98.12.
+    r = _exchange(one_tee(), "JKT-M")
+    inv, pay = r.documents
+    assert inv.type == "SUPPLEMENTARY" and inv.total == usd("98.12") == pay.amount
+    assert r.charge is not None and r.charge.amount == usd("98.12")
+    assert sum((i.amount for i in inv.items), usd("0")) == inv.total
+    assert ledger_sums(r.order_after.documents, "USD").ok
+
+
+def test_uneven_exchange_worked_example_cheaper_replacement():
+    # Replacement SOCK at 12.50 + 1.28 tax (1.28125) = 13.78; back 110.25 − 13.78 = 96.47 to the card.
+    r = _exchange(one_tee(), "SOCK")
+    memo, refund = r.documents
+    assert memo.type == "RETURN" and memo.total == usd("96.47") == refund.amount
+    assert sum((i.amount for i in memo.items), usd("0")) == memo.total
+    assert ledger_sums(r.order_after.documents, "USD").ok
+
+
+def test_rejected_exchange_line_pays_for_the_replacement():
+    r = _exchange(one_tee(), "TEE", accepted=False)
+    inv, _ = r.documents
+    assert inv.total == usd("110.25")  # the replacement tee (100.00 + 10.25), nothing came back

@@ -1281,3 +1281,14 @@ def test_return_rules(rule):
     assert rule in [v.rule for v in p.violations], p.violations
     assert p.order_after is None and p.return_order is None and not p.documents and p.audit is None
     assert all(v.message and v.rule in RULES for v in p.violations)
+
+
+def test_exchange_needs_a_known_priced_replacement():
+    from carecli.engine.returns import ReplacementLine, replacement_problems
+
+    o = order(line(1, "TEE", 1))
+    assert [v.rule for v in replacement_problems(o, [], CATALOG)] == ["exchange.empty"]
+    assert [v.rule for v in replacement_problems(o, [ReplacementLine(sku="NOPE", quantity=1)], CATALOG)] == [
+        "sku.unknown"]
+    assert [v.rule for v in replacement_problems(o, [ReplacementLine(sku="EUR", quantity=1)], CATALOG)] == [
+        "sku.no_price"]

@@ -47,7 +47,9 @@ from ..engine.notifications import Notification
 from ..engine.placing import NewOrder, OrderLink
 from ..engine.plan import Violation
 from ..engine.policy import Policy
-from ..engine.returns import LineEligibility, LineVerdict, Override, RefundTo, ReturnLineRequest, ReturnOrder
+from ..engine.returns import (
+    LineEligibility, LineVerdict, Override, RefundTo, ReplacementLine, ReturnLineRequest, ReturnOrder,
+)
 
 Role = Literal["agent", "supervisor"]
 
@@ -210,6 +212,14 @@ class CreateReturnRequest(_Result):
         return _request_hash(self)
 
 
+class CreateExchangeRequest(CreateReturnRequest):
+    """A return plus replacement lines in one flow: the return order (kind EXCHANGE) and a new order,
+    linked to the original, that ships the replacements now at no charge; the difference in price is
+    settled when the return is verified (``refund_return``): even → no money moves."""
+
+    replacements: tuple[ReplacementLine, ...] = Field(min_length=1, max_length=100)
+
+
 class ReturnStepRequest(_Result):
     """Receive or close a return order."""
 
@@ -242,6 +252,7 @@ class ReturnResult(_Result):
     documents: list[Document] = []  # the credit memo RETURN and its refund / store credit
     notifications: list[Notification] = []
     audit_seq: int
+    exchange_order: Order | None = None  # an exchange's new order, as placed
     replayed: bool = False
 
 
@@ -522,6 +533,12 @@ class Backend(Protocol):
         :class:`RuleViolations`."""
         ...
 
+    def create_exchange(self, req: CreateExchangeRequest) -> ReturnResult:
+        """Open an exchange: the return order (kind EXCHANGE) and the replacement order, linked to the
+        original (``OrderView.links`` on both), in one transaction. Raises what ``create_return`` and
+        placing an order raise."""
+        ...
+
     def receive_return(self, req: ReturnStepRequest) -> ReturnResult:
         """AWAITING_RECEIPT → RECEIVED (the parcel arrived); the customer is told."""
         ...
@@ -579,7 +596,7 @@ class PaymentGateway(Protocol):
 
 __all__ = [
     "AccountView", "Backend", "BackendError", "ChainProblem", "CommitRequest", "CommitResult",
-    "CreateReturnRequest", "RefundReturnRequest", "ReturnEligibility", "ReturnResult", "ReturnStepRequest",
+    "CreateExchangeRequest", "CreateReturnRequest", "RefundReturnRequest", "ReturnEligibility", "ReturnResult", "ReturnStepRequest",
     "VerifyReturnRequest",
     "ERRORS", "Forbidden", "IdempotencyMismatch", "LedgerEntry", "MatchKind", "NotFound",
     "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway", "ReferenceData", "Role",

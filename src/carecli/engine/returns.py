@@ -25,15 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from .audit import AuditRecord, make_record
 from .context import PlanContext
 from .model import (
-    CreditMemo, Document, DocumentItem, Line, Order, PickupLocation, Refund, Stage, StoreCredit,
-    order_stage,
+    CreditMemo, Document, DocumentItem, Invoice, Line, Order, Payment, PickupLocation, Refund, Stage,
+    StoreCredit, Variant, order_stage,
 )
+from .placing import NewLine, NewOrder, OrderLink
 from .money import Money
 from .notifications import Notification, render
 from .policy import Policy
 from .pricing import PricingError, Totals, price
-from .rules import Violation
-from .settlement import ledger_sums, order_invoice_id, refundable
+from .rules import Violation, card_expired
+from .settlement import Charge, ledger_sums, order_invoice_id, refundable
 
 ReturnState = Literal["CREATED", "AWAITING_RECEIPT", "RECEIVED", "VERIFIED", "REFUNDED", "CLOSED"]
 Verdict = Literal["PENDING", "ACCEPTED", "REJECTED"]
@@ -98,6 +99,13 @@ class ReturnLine(_M):
     verdict_note: str = ""  # why it was accepted or rejected
 
 
+class ReplacementLine(_M):
+    """What an exchange sends instead: a sku and a quantity (at the catalog's current price)."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=100_000)
+
+
 class StateChange(_M):
     state: ReturnState
     at: datetime
@@ -119,6 +127,13 @@ class ReturnOrder(_M):
     refund_to: RefundTo | None = None
     credit_memo_id: str | None = None
     refund_total: Money | None = None
+    # An exchange: the replacement lines, the new order that ships them, and their value
+    kind: Literal["RETURN", "EXCHANGE"] = "RETURN"
+    replacements: tuple[ReplacementLine, ...] = ()
+    exchange_order_ref: str | None = None
+    replacement_value: Money | None = None  # merchandise + tax at the order's rate, no shipping
+    even: bool | None = None  # an exchange at the same list price moves no money
+    invoice_id: str | None = None  # the supplementary invoice when the replacement costs more
 
     def line(self, line_id: int) -> ReturnLine | None:
         return next((ln for ln in self.lines if ln.line_id == line_id), None)
@@ -344,7 +359,7 @@ def _shipping_refunded(order: Order) -> bool:
 
 def refund_breakdown(order: Order, ret_lines: Sequence[ReturnLine], policy: Policy,
                      locations: Mapping[str, PickupLocation], refund_to: RefundTo = "ORIGINAL_PAYMENT",
-                     ) -> RefundBreakdown:
+                     *, restocking: bool = True, whole_order_shipping: bool = True) -> RefundBreakdown:
     """The refund for ``ret_lines`` (the accepted ones) returned next on ``order``, as it stands.
 
     The units already ``returned`` on each line have taken the first parts of its split; these take the
@@ -367,18 +382,20 @@ def refund_breakdown(order: Order, ret_lines: Sequence[ReturnLine], policy: Poli
         m = min(k + rl.quantity, len(ex))
         part_ex = sum((x for x in ex[k:m]), z)
         part_tx = sum((x for x in tx[k:m]), z)
-        pct = Decimal(0) if rl.merchant_fault else Decimal(fees.get(rl.condition, 0))
+        pct = Decimal(0) if rl.merchant_fault or not restocking else Decimal(fees.get(rl.condition, 0))
         f = part_ex.multiply(pct / 100, policy.rounding) if pct else z
         lines.append(LineRefund(ln.line_id, ln.description, m - k, k, part_ex, part_tx, f))
         merch, tax, fee = merch + part_ex, tax + part_tx, fee + f
         coming[ln.line_id] = coming.get(ln.line_id, 0) + (m - k)
         any_fault = any_fault or rl.merchant_fault
-    whole = all(ln.returned + coming.get(ln.line_id, 0) >= ln.quantity for ln in order.lines if ln.quantity > 0)
+    whole = whole_order_shipping and all(ln.returned + coming.get(ln.line_id, 0) >= ln.quantity
+                                         for ln in order.lines if ln.quantity > 0)
     ship = ship_tax = z
     if _shipping_refunded(order):
         why = "shipping was already refunded by an earlier return"
     elif not (whole or any_fault):
-        why = "shipping is refunded only when the whole order comes back or the merchant was at fault"
+        why = ("shipping is refunded only when the whole order comes back or the merchant was at fault"
+               if whole_order_shipping else "shipping is credited on an exchange only for the merchant's fault")
     elif totals.shipping.is_zero:
         why = "the order shipped free"
     else:
@@ -411,6 +428,7 @@ class ReturnPlan:
     audit: AuditRecord | None = None
     breakdown: RefundBreakdown | None = None
     store_credit_issued: Money | None = None
+    charge: Charge | None = None  # an exchange's supplementary invoice: capture it before writing
 
     @property
     def ok(self) -> bool:
@@ -469,9 +487,20 @@ def _step(ret: ReturnOrder, to: str, ctx: PlanContext) -> Violation | None:
     return None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """What an exchange adds to a return: the replacements and the new order that ships them."""
+
+    replacements: tuple[ReplacementLine, ...]
+    order_ref: str
+    value: Money
+    even: bool
+
+
 def plan_create(order: Order, lines: Sequence[ReturnLineRequest], overrides: Sequence[Override], ctx: PlanContext,
-                *, ro_id: str, ordinal: int) -> ReturnPlan:
-    """A new return order: CREATED, and at once AWAITING_RECEIPT (the customer gets the RMA)."""
+                *, ro_id: str, ordinal: int, exchange: Exchange | None = None) -> ReturnPlan:
+    """A new return order: CREATED, and at once AWAITING_RECEIPT (the customer gets the RMA). With
+    ``exchange``, the return of an exchange whose replacement order is placed in the same change."""
     problems = check_request(order, lines, overrides, ctx)
     if problems:
         return _refuse(*problems)
@@ -495,8 +524,16 @@ def plan_create(order: Order, lines: Sequence[ReturnLineRequest], overrides: Seq
         history=(StateChange(state="CREATED", at=ctx.now, actor=ctx.actor),
                  StateChange(state="AWAITING_RECEIPT", at=ctx.now, actor=ctx.actor)),
     )
+    if exchange is not None:
+        ret = ret.model_copy(update={"kind": "EXCHANGE", "replacements": exchange.replacements,
+                                     "exchange_order_ref": exchange.order_ref, "replacement_value": exchange.value,
+                                     "even": exchange.even})
     after = _with_lines(order, {rl.line_id: (rl.quantity, 0) for rl in rlines})
     items = [f"- {rl.quantity} × {rl.description}" for rl in rlines]
+    if exchange is not None:
+        items += ["", f"Your replacement ships now as order {exchange.order_ref}."
+                  + (" It is an even exchange: no money moves." if exchange.even else
+                     " We settle the difference in price when your return has been checked.")]
     notes = _notify(ret, "RETURN_CREATED", f"Your return {ret.rma} for order {order.ref}",
                     [f"We have opened return {ret.rma} for your order {order.ref}:", *items, "",
                      f"Please write {ret.rma} on the parcel. We will tell you when it arrives and when "
@@ -506,6 +543,10 @@ def plan_create(order: Order, lines: Sequence[ReturnLineRequest], overrides: Seq
     command = {"kind": "return_create", "return_id": ret.id, "rma": ret.rma,
                "lines": [r.model_dump(mode="json") for r in lines],
                "overrides": [o.model_dump(mode="json") for o in kept]}
+    if exchange is not None:
+        command["exchange"] = {"order_ref": exchange.order_ref, "value": exchange.value.to_json(),
+                               "even": exchange.even,
+                               "replacements": [r.model_dump(mode="json") for r in exchange.replacements]}
     reason = rlines[0].reason_code if len({r.reason_code for r in rlines}) == 1 else "MIXED"
     return ReturnPlan(order_after=after, return_order=ret, notifications=notes,
                       audit=_audit(order, after, command, _no_money(order), ctx, reason))
@@ -567,6 +608,8 @@ def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanCo
     v = _step(ret, "REFUNDED", ctx)
     if v:
         return _refuse(v)
+    if ret.kind == "EXCHANGE":
+        return plan_exchange_settle(order, ret, refund_to, ctx)
     accepted = [rl for rl in ret.lines if rl.verdict == "ACCEPTED"]
     if not accepted:
         return _refuse(Violation("return.nothing_accepted",
@@ -627,7 +670,7 @@ def plan_close(order: Order, ret: ReturnOrder, ctx: PlanContext) -> ReturnPlan:
     v = _step(ret, "CLOSED", ctx)
     if v:
         return _refuse(v)
-    if ret.state == "VERIFIED" and any(rl.verdict == "ACCEPTED" for rl in ret.lines):
+    if ret.state == "VERIFIED" and (ret.kind == "EXCHANGE" or any(rl.verdict == "ACCEPTED" for rl in ret.lines)):
         return _refuse(Violation("return.refund_first", f"return {ret.id} has accepted lines; refund it before "
                                                         "closing it"))
     new = ret.model_copy(update={"state": "CLOSED",
@@ -636,19 +679,179 @@ def plan_close(order: Order, ret: ReturnOrder, ctx: PlanContext) -> ReturnPlan:
     return ReturnPlan(return_order=new, audit=_audit(order, None, command, _no_money(order), ctx))
 
 
+# --------------------------------------------------------------------------------------------------
+# Exchanges
+# --------------------------------------------------------------------------------------------------
+
+
+def replacement_problems(order: Order, replacements: Sequence[ReplacementLine], catalog: Mapping[str, Variant]
+                         ) -> list[Violation]:
+    out: list[Violation] = []
+    if not replacements:
+        out.append(Violation("exchange.empty", "an exchange needs at least one replacement line"))
+    for i, r in enumerate(replacements):
+        v = catalog.get(r.sku)
+        if v is None:
+            out.append(Violation("sku.unknown", f"replacement {i + 1}: {r.sku!r} is not in the catalog", None, i))
+        elif order.currency not in v.prices:
+            out.append(Violation("sku.no_price", f"replacement {i + 1}: {v.description} has no price in "
+                                                 f"{order.currency}", None, i))
+    return out
+
+
+def replacement_value(order: Order, replacements: Sequence[ReplacementLine], policy: Policy,
+                      locations: Mapping[str, PickupLocation], catalog: Mapping[str, Variant]) -> Money:
+    """What the replacement lines are worth: catalog price × quantity plus tax at the order's rate (the
+    same destination), no shipping (an exchange ships free)."""
+    lines = tuple(Line(line_id=i + 1, sku=r.sku, description=catalog[r.sku].description,
+                       unit_price=catalog[r.sku].prices[order.currency], tax_category=catalog[r.sku].tax_category,
+                       ordered=r.quantity) for i, r in enumerate(replacements))
+    t = price(order.model_copy(update={"lines": lines, "discounts": (), "documents": ()}), policy, locations)
+    return sum((lp.total for lp in t.lines), Money.zero(order.currency))
+
+
+def is_even(order: Order, lines: Sequence[ReturnLine], replacements: Sequence[ReplacementLine],
+            catalog: Mapping[str, Variant]) -> bool:
+    """Even: the replacements' list price equals the returned units' price at purchase (a size swap)."""
+    z = Money.zero(order.currency)
+    back = sum((order.line(rl.line_id).unit_price * rl.quantity for rl in lines if order.line(rl.line_id)), z)
+    out = sum((catalog[r.sku].prices[order.currency] * r.quantity for r in replacements), z)
+    return back == out
+
+
+def exchange_draft(order: Order, replacements: Sequence[ReplacementLine]) -> NewOrder:
+    """The new order that ships the replacements: linked to the original (kind exchange), to the same
+    place, each line at zero (the money is settled on the original order, so the new one ships free)."""
+    return NewOrder(customer_id=order.customer_id, billing_account_id=order.billing_account_id, market=order.market,
+                    lines=tuple(NewLine(sku=r.sku, quantity=r.quantity, unit_price=Money.zero(order.currency))
+                                for r in replacements),
+                    fulfilment=order.fulfilment, payment_method_id=order.payment_method_id, channel="exchange",
+                    link=OrderLink(kind="exchange", order_ref=order.ref))
+
+
+def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanContext) -> ReturnPlan:
+    """Settle a verified exchange: even → no money moves; otherwise the replacements' value against the
+    accepted returned units' refund value (no restocking fee on an exchange): a credit memo RETURN for
+    what the customer gets back, or a supplementary invoice charged to the card on file (DOMAIN §5)."""
+    cur = order.currency
+    z = Money.zero(cur)
+    accepted = [rl for rl in ret.lines if rl.verdict == "ACCEPTED"]
+    try:
+        # The customer keeps a delivery (the replacement ships free), so the original shipping comes back
+        # only for the merchant's fault; no restocking fee on an exchange.
+        b = refund_breakdown(order, accepted, ctx.policy, ctx.locations, refund_to, restocking=False,
+                             whole_order_shipping=False)
+    except PricingError as e:
+        return _refuse(Violation("order.unpriceable", e.message))
+    value = ret.replacement_value if ret.replacement_value is not None else z
+    all_accepted = len(accepted) == len(ret.lines)
+    even = bool(ret.even) and all_accepted
+    gross = b.merchandise + b.tax + b.shipping  # what the returned units are worth, before any cap
+    delta = z if even else value - gross  # > 0: the customer pays more; < 0: gets money back
+    docs: list[Document] = []
+    charge = None
+    memo_id = inv_id = None
+    label = f"Replacement order {ret.exchange_order_ref}"
+    if delta.is_negative:
+        s = ledger_sums(order.documents, cur)
+        paid = (s.invoiced - s.credited).max(z)
+        credit = (-delta).min(paid)
+        items = [*(DocumentItem(kind="LINE", line_id=lr.line_id, description=f"{lr.quantity} × {lr.description}",
+                                amount=lr.merchandise) for lr in b.lines)]
+        if not b.shipping.is_zero:
+            items.append(DocumentItem(kind="SHIPPING", description="Shipping", amount=b.shipping))
+        if not b.tax.is_zero:
+            items.append(DocumentItem(kind="TAX", description="Tax", amount=b.tax))
+        items.append(DocumentItem(kind="ADJUSTMENT", description=label, amount=-value))
+        if credit != -delta:
+            items.append(DocumentItem(kind="ADJUSTMENT", description="Already credited on this order",
+                                      amount=credit + delta))
+        memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
+                          reason_code=accepted[0].reason_code if accepted else "", items=tuple(items), total=credit,
+                          created_at=ctx.now)
+        memo_id = memo.id
+        docs.append(memo)
+        to_pay = credit.min(refundable(order)) if refund_to == "ORIGINAL_PAYMENT" else z
+        if to_pay.is_positive:
+            docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
+                               payment_method_id=order.payment_method_id or "", amount=to_pay, created_at=ctx.now))
+        if (credit - to_pay).is_positive:
+            docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
+                                    amount=credit - to_pay, created_at=ctx.now))
+    elif delta.is_positive:
+        pm = next((p for p in ctx.account.payment_methods if p.id == order.payment_method_id), None)
+        if pm is None:
+            return _refuse(Violation("payment.no_method", f"order {order.ref} has no payment method on file for the "
+                                                          f"{delta} the replacement costs more"))
+        if card_expired(pm, ctx.now):
+            return _refuse(Violation("payment.expired", f"{pm.label()} expired {pm.expiry}; the {delta} the "
+                                                        "replacement costs more cannot be taken"))
+        items = (DocumentItem(kind="ADJUSTMENT", description=label, amount=value),
+                 *(DocumentItem(kind="LINE", line_id=lr.line_id, description=f"{lr.quantity} × {lr.description} back",
+                                amount=-lr.merchandise) for lr in b.lines),
+                 *((DocumentItem(kind="SHIPPING", description="Shipping back", amount=-b.shipping),)
+                   if not b.shipping.is_zero else ()),
+                 *((DocumentItem(kind="TAX", description="Tax", amount=-b.tax),) if not b.tax.is_zero else ()))
+        inv = Invoice(id=ctx.ids("INV"), order_ref=order.ref, type="SUPPLEMENTARY", items=items, total=delta,
+                      created_at=ctx.now, payment_method_id=pm.id)
+        pay = Payment(id=ctx.ids("PAY"), order_ref=order.ref, invoice_id=inv.id, payment_method_id=pm.id,
+                      amount=delta, created_at=ctx.now)
+        inv_id = inv.id
+        docs.extend((inv, pay))
+        charge = Charge(invoice_id=inv.id, payment_method_id=pm.id, amount=delta)
+    after = _with_lines(order, {rl.line_id: (-rl.quantity, rl.quantity) for rl in accepted}, docs)
+    moved = docs[0].total if docs else z  # type: ignore[union-attr]
+    new = ret.model_copy(update={
+        "state": "REFUNDED", "refund_to": refund_to if memo_id else None, "credit_memo_id": memo_id,
+        "invoice_id": inv_id, "refund_total": (moved if memo_id else z),
+        "history": ret.history + (StateChange(state="REFUNDED", at=ctx.now, actor=ctx.actor),)})
+    labels = {p.id: p.label() for p in ctx.account.payment_methods}
+    card = labels.get(order.payment_method_id or "", "card")
+    if memo_id:
+        money = [f"The replacement costs less: we are giving back {moved}"
+                 + (f" to your {card}." if refund_to == "ORIGINAL_PAYMENT" else " as store credit.")]
+    elif inv_id:
+        money = [f"The replacement costs {delta} more; we have charged it to your {card}."]
+    else:
+        money = ["It is an even exchange: no money moves."]
+    body = [f"Your exchange {ret.rma} for order {order.ref} has been checked; the replacement ships as order "
+            f"{ret.exchange_order_ref}.", *money]
+    notes = _notify(new, "EXCHANGE_SETTLED", f"Your exchange {ret.rma}", body,
+                    f"{order.ref}: exchange {ret.rma} settled. {money[0]}", ctx)
+    issued = sum((d.amount for d in docs if isinstance(d, StoreCredit)), z)
+    effect = {
+        "settlement": "exchange: " + ("even, no money moves" if not docs else "documents issued"),
+        "documents": [{"id": d.id, "doc": d.doc, "type": getattr(d, "type", None),
+                       "amount": (d.total if isinstance(d, (CreditMemo, Invoice)) else d.amount).to_json()}
+                      for d in docs],
+        "replacement_value": value.to_json(), "returned_value": gross.to_json(), "delta": delta.to_json(),
+        "store_credit_issued": issued.to_json(),
+    }
+    command = {"kind": "return_refund", "return_id": ret.id, "refund_to": refund_to, "exchange": True}
+    return ReturnPlan(order_after=after, return_order=new, documents=tuple(docs), notifications=notes,
+                      audit=_audit(order, after, command, effect, ctx, accepted[0].reason_code if accepted else ""),
+                      breakdown=b, store_credit_issued=issued, charge=charge)
+
+
 def describe_command(cmd: dict) -> str | None:
     """A return step's audit command in words (for the timeline); None when it is not one."""
     kind, rid = cmd.get("kind"), cmd.get("return_id", "")
     if kind == "return_create":
         units = sum(int(ln.get("quantity", 0)) for ln in cmd.get("lines", ()))
         over = f", overriding {', '.join(o.get('rule', '') for o in cmd['overrides'])}" if cmd.get("overrides") else ""
-        return f"Return {rid} ({cmd.get('rma', '')}) created for {units} unit(s){over}"
+        ex = cmd.get("exchange")
+        what = f"Exchange {rid} ({cmd.get('rma', '')}) created for {units} unit(s), replacement order " \
+               f"{ex.get('order_ref', '')}" if isinstance(ex, dict) else \
+               f"Return {rid} ({cmd.get('rma', '')}) created for {units} unit(s)"
+        return what + over
     if kind == "return_receive":
         return f"Return {rid} received"
     if kind == "return_verify":
         verdicts = cmd.get("verdicts", ())
         ok = sum(1 for v in verdicts if v.get("accepted"))
         return f"Return {rid} verified: {ok} line(s) accepted, {len(verdicts) - ok} rejected"
+    if kind == "return_refund" and cmd.get("exchange"):
+        return f"Exchange {rid} settled"
     if kind == "return_refund":
         to = "store credit" if cmd.get("refund_to") == "STORE_CREDIT" else "the original payment"
         return f"Return {rid} refunded to {to}"
@@ -658,7 +861,8 @@ def describe_command(cmd: dict) -> str | None:
 
 
 __all__ = [
-    "DEFAULT_CONDITIONS", "describe_command", "LineEligibility", "LineRefund", "LineVerdict", "OVERRIDABLE", "Override",
+    "DEFAULT_CONDITIONS", "Exchange", "ReplacementLine", "describe_command", "exchange_draft", "is_even",
+    "plan_exchange_settle", "replacement_problems", "replacement_value", "LineEligibility", "LineRefund", "LineVerdict", "OVERRIDABLE", "Override",
     "RefundBreakdown", "ReturnLine", "ReturnLineRequest", "ReturnOrder", "ReturnPlan", "StateChange",
     "TRANSITIONS", "check_request", "conditions", "eligibility", "line_eligibility", "plan_close",
     "plan_create", "plan_receive", "plan_refund", "plan_verify", "preview_lines", "refund_breakdown", "rma_for", "unit_split",

@@ -95,7 +95,8 @@ RULES: dict[str, str] = {
     "return.verdict_missing": "verifying a return gives every line a verdict",
     "return.verdict_reason": "a rejected line needs a reason",
     "return.nothing_accepted": "a return with no accepted line is closed, not refunded",
-    "return.refund_first": "a return with accepted lines is refunded before it is closed",
+    "return.refund_first": "a return with accepted lines (or an exchange) is refunded or settled before it is closed",
+    "exchange.empty": "an exchange sends at least one replacement line",
     # placing a new order (engine/placing.py)
     "placing.customer": "a new order's billing account is its customer's own",
     "placing.empty": "a new order has at least one line",

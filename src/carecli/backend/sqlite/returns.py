@@ -23,11 +23,12 @@ from ...engine.model import BillingAccount, Customer, Order, PickupLocation, Var
 from ...engine.policy import Policy
 from ...engine.pricing import PricingError
 from ...engine.returns import (
-    ReturnOrder, ReturnPlan, eligibility, plan_close, plan_create, plan_receive, plan_refund, plan_verify,
+    Exchange, ReturnOrder, ReturnPlan, check_request, eligibility, exchange_draft, is_even, replacement_problems,
+    replacement_value, plan_close, plan_create, plan_receive, plan_refund, plan_verify,
 )
 from ...engine.rules import Violation
 from ..contract import (
-    CreateReturnRequest, IdempotencyMismatch, NotFound, RefundReturnRequest, ReturnEligibility, ReturnResult,
+    CreateExchangeRequest, PaymentDeclined, PaymentGateway, PlaceOrderRequest, CreateReturnRequest, IdempotencyMismatch, NotFound, RefundReturnRequest, ReturnEligibility, ReturnResult,
     ReturnStepRequest, RuleViolations, StoreCorrupt, VerifyReturnRequest, VersionConflict,
 )
 from .rows import document_columns, order_columns, order_json, order_total
@@ -46,6 +47,7 @@ class Env:
     now: datetime
     role: str
     read_only: bool
+    gateway: PaymentGateway | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -142,6 +144,13 @@ def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, ve
         raise RuleViolations([Violation("return.state", "the return step could not be planned")])
     ret = p.return_order
     new = p.order_after or order
+    capture: str | None = None
+    if p.charge is not None:  # money first: a decline raises here and nothing is written
+        pm = next((m for m in account.payment_methods if m.id == p.charge.payment_method_id), None)
+        if pm is None or env.gateway is None:
+            raise PaymentDeclined(f"There is no payment method {p.charge.payment_method_id} to charge; "
+                                  "nothing was changed.")
+        capture = env.gateway.charge(pm, p.charge.amount, f"{key}/{p.charge.invoice_id}")
     if p.order_after is not None:
         total = order_total(new, env.policy, env.locations)
         placed, stage, total_minor, _cur, units, pc, pck = order_columns(new, total, env.locations)
@@ -152,9 +161,10 @@ def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, ve
             raise VersionConflict(version, order_ref=order.ref)
     for d in p.documents:
         doc_id, kind, amount, created, text = document_columns(d)
+        gw = capture if (capture and p.charge is not None and kind == "PAYMENT") else None
         c.execute("INSERT INTO documents(doc_id, order_id, account, kind, amount_minor, created_at, gateway_ref, "
-                  "json) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)", (doc_id, order_row, account_row, kind, amount, created,
-                                                               text))
+                  "json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (doc_id, order_row, account_row, kind, amount, created,
+                                                            gw, text))
     if p.store_credit_issued is not None and p.store_credit_issued.is_positive:
         acct = account.model_copy(update={"store_credit": account.store_credit + p.store_credit_issued})
         c.execute("UPDATE accounts SET json = ? WHERE id = ?", (acct.model_dump_json(), account_row))
@@ -204,6 +214,54 @@ def create_return(c: sqlite3.Connection, req: CreateReturnRequest, env: Env) -> 
                   return_row=None, key=req.idempotency_key, req_hash=req_hash)
 
 
+def create_exchange(c: sqlite3.Connection, req: CreateExchangeRequest, env: Env) -> ReturnResult:
+    """The return and the replacement order in one transaction: the return is checked first, then the
+    new order is placed (``placing.place_order``: its own audit record, link and confirmation), then
+    the return order is written with the new order's ref."""
+    from .placing import place_order
+
+    req_hash = req.request_hash()
+    seen = _replay(c, req.idempotency_key, req_hash)
+    if seen is not None:
+        return seen
+    ref = req.order_ref.strip().upper()
+    oid, version, cust, acct_row, order = _order(c, ref)
+    if version != req.expected_version:
+        raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
+    customer, account = _party(c, cust, acct_row)
+    problems = check_request(order, req.lines, req.overrides, _context(c, env, customer, account, req))
+    problems += replacement_problems(order, req.replacements, env.catalog)
+    if problems:
+        raise RuleViolations(problems)
+    placed = place_order(
+        c, PlaceOrderRequest(draft=exchange_draft(order, req.replacements), idempotency_key=f"{req.idempotency_key}/order",
+                             actor=req.actor, note=req.note),
+        policy=env.policy, catalog=env.catalog, locations=env.locations, role=env.role,  # type: ignore[arg-type]
+        read_only=env.read_only, now=env.now, gateway=env.gateway, ids=_ids(c))
+    try:
+        value = replacement_value(order, req.replacements, env.policy, env.locations, env.catalog)
+    except PricingError as e:
+        raise RuleViolations([Violation(e.rule, e.message)]) from None
+    ctx = _context(c, env, customer, account, req)  # after the placement's audit record
+    returned = [order.line(r.line_id) for r in req.lines]
+    (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (oid,)).fetchone()
+    ex = Exchange(replacements=req.replacements, order_ref=placed.order.ref, value=value,
+                  even=is_even(order, [r for r in req.lines if r is not None], req.replacements, env.catalog)
+                  if all(returned) else False)
+    p = plan_create(order, req.lines, req.overrides, ctx, ro_id=ctx.ids("RO"), ordinal=count + 1, exchange=ex)
+    result = _apply(c, env, p, order_row=oid, version=version, order=order, account_row=acct_row, account=account,
+                    return_row=None, key=req.idempotency_key, req_hash=req_hash)
+    out = result.model_copy(update={"exchange_order": placed.order})
+    c.execute("UPDATE idempotency SET response = ? WHERE key = ?", (out.model_dump_json(), req.idempotency_key))
+    return out
+
+
+def _ids(c: sqlite3.Connection):
+    from .store import _TxnIds
+
+    return _TxnIds(c)
+
+
 def _step(c: sqlite3.Connection, req: ReturnStepRequest, env: Env,
           plan_fn: Callable[[Order, ReturnOrder, PlanContext], ReturnPlan], expected_version: int | None = None,
           ) -> ReturnResult:
@@ -238,5 +296,5 @@ def close_return(c: sqlite3.Connection, req: ReturnStepRequest, env: Env) -> Ret
     return _step(c, req, env, plan_close)
 
 
-__all__ = ["Env", "account_returns", "close_return", "create_return", "get_return", "list_returns",
+__all__ = ["Env", "account_returns", "close_return", "create_exchange", "create_return", "get_return", "list_returns",
            "receive_return", "refund_return", "return_eligibility", "verify_return"]

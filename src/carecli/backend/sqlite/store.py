@@ -44,7 +44,7 @@ from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, CreateReturnRequest, CustomerSummary, Forbidden,
+    AccountView, BackendError, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest, CustomerSummary, Forbidden,
     IdempotencyMismatch, LedgerEntry, NewCustomerRequest, NotFound, OrderView, PaymentDeclined,
     PaymentGateway, PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest,
     ReturnEligibility, ReturnResult, ReturnStepRequest, Role, RuleViolations, SearchPage, StoreCorrupt,
@@ -674,7 +674,7 @@ class SqliteStore:
     def _returns_env(self) -> "_returns.Env":
         self.reference()
         return _returns.Env(policy=self._policy, catalog=self._catalog, locations=self._locations,
-                            now=self._clock(), role=self._role, read_only=self._read_only)
+                            now=self._clock(), role=self._role, read_only=self._read_only, gateway=self._gateway)
 
     def return_eligibility(self, ref: str) -> ReturnEligibility:
         env = self._returns_env()
@@ -692,6 +692,13 @@ class SqliteStore:
         self._forbid_if_read_only()
         env = self._returns_env()
         return self._write(lambda c: _returns.create_return(c, req, env))
+
+    def create_exchange(self, req: CreateExchangeRequest) -> ReturnResult:
+        if not isinstance(req, CreateExchangeRequest):
+            raise TypeError("create_exchange() takes a CreateExchangeRequest")
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.create_exchange(c, req, env))
 
     def receive_return(self, req: ReturnStepRequest) -> ReturnResult:
         self._forbid_if_read_only()
