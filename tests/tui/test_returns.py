@@ -173,3 +173,76 @@ async def test_returns_are_listed_on_the_billing_account(app_factory, open_store
         await settled(pilot)
         shown = screen_text(app)
         assert created.return_order.rma in shown and "AWAITING_RECEIPT" in shown and DELIVERED in shown
+
+
+@pytest.mark.asyncio
+async def test_an_uneven_exchange_end_to_end(app_factory):
+    from carecli.engine.model import Invoice, Payment
+    from carecli.screens.returns import ExchangeDialog
+    from textual.widgets import Select
+
+    from carecli.engine.pricing import price
+    from carecli.engine.returns import unit_split
+
+    app = app_factory()
+    before = app.backend.get_order(DELIVERED).order
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_returns(pilot, DELIVERED)
+        await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
+        await in_front(pilot, ReturnLineDialog)
+        await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")  # WRONG_SIZE
+        await until(pilot, lambda: 2 in pane.draft, "the draft")
+        await pilot.press("t")
+        await in_front(pilot, ExchangeDialog)
+        assert "Even exchange" in screen_text(app)  # the first choice is another size of the same tee
+        # The Merino tee at 59.00 instead (chosen as the list's Enter would hand it over)
+        app.screen.query_one("#rep-2", Select).value = "TEE-MER-M-BLK"
+        await settled(pilot)
+        assert "pays" in screen_text(app) and "more" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: [r.kind for r in pane.returns] == ["EXCHANGE"], "the exchange created")
+        await settled(pilot)
+        ro = pane.returns[0]
+        new_ref = ro.exchange_order_ref
+        assert new_ref and f"Exchange → new order {new_ref}" in screen_text(app)
+
+        pane.query_one("#ret-list", DataTable).focus()
+        await pilot.press("e")
+        await until(pilot, lambda: states(pane) == ["RECEIVED"], "received")
+        await settled(pilot)
+        await pilot.press("v")
+        await in_front(pilot, VerifyDialog)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: states(pane) == ["VERIFIED"], "verified")
+        await settled(pilot)
+        await pilot.press("f")
+        await in_front(pilot, RefundDialog)
+        assert "Supplementary invoice" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: states(pane) == ["REFUNDED"], "settled")
+        await settled(pilot)
+        await pilot.press("z")
+        await until(pilot, lambda: states(pane) == ["CLOSED"], "closed")
+        await settled(pilot)
+
+        # the new order shows where it came from
+        await pilot.press("escape")
+        await settled(pilot)
+        other = await open_returns(pilot, new_ref)
+        assert f"Exchange of order {DELIVERED}" in screen_text(app)
+        assert other.eligibility is not None
+
+    backend = app.backend
+    original = backend.get_order(DELIVERED).order
+    inv = [d for d in original.documents if isinstance(d, Invoice) and d.type == "SUPPLEMENTARY"]
+    pay = [d for d in original.documents if isinstance(d, Payment) and inv and d.invoice_id == inv[0].id]
+    assert len(inv) == 1 and len(pay) == 1 and pay[0].amount == inv[0].total
+    # the difference: the Merino tee with tax, less what the first returned organic tee was charged
+    # (its part of line 2's fixed split: 28.00 and its share of the line's tax)
+    ref = backend.reference()
+    totals = price(before, ref.policy, ref.location_map())
+    ex, tax = unit_split(totals, before.line(2))
+    assert inv[0].total == ro.replacement_value - (ex[0] + tax[0])
+    new = backend.get_order(new_ref)
+    assert [ln.sku for ln in new.order.lines] == ["TEE-MER-M-BLK"]
+    assert [(lk.kind, lk.ref) for lk in new.links] == [("exchange", DELIVERED)]

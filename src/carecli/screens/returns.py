@@ -24,21 +24,22 @@ from textual.containers import VerticalGroup, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, Label, RadioButton, RadioSet, Select, Static
 
 from ..backend.contract import (
-    BackendError, CreateReturnRequest, RefundReturnRequest, ReturnEligibility, ReturnResult, ReturnStepRequest,
+    BackendError, CreateExchangeRequest, CreateReturnRequest, RefundReturnRequest, ReturnEligibility, ReturnResult, ReturnStepRequest,
     RuleViolations, VerifyReturnRequest, VersionConflict,
 )
 from ..engine.model import Order
 from ..engine.policy import Policy
 from ..engine.pricing import PricingError
+from ..engine.model import CreditMemo, Invoice, Refund, StoreCredit, Variant
 from ..engine.returns import (
-    LineEligibility, LineVerdict, Override, RefundBreakdown, ReturnLineRequest, ReturnOrder, conditions,
-    preview_lines, refund_breakdown,
+    LineEligibility, LineVerdict, Override, RefundBreakdown, ReplacementLine, ReturnLineRequest, ReturnOrder,
+    conditions, is_even, plan_exchange_settle, preview_lines, refund_breakdown, replacement_value,
 )
 from ..widgets import safe
 from ..widgets.money import fmt
 from .dialogs.base import PRINTABLE, CareDialog, _field, _int, _title
 
-WRITE_ACTIONS = {"create", "receive", "verify", "refund", "close_return"}
+WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "close_return"}
 DIALOG_CSS = ["dialogs/dialogs.tcss", "returns.tcss"]
 
 
@@ -217,6 +218,83 @@ class VerifyDialog(CareDialog["tuple[LineVerdict, ...]"]):
         self.dismiss(tuple(out))
 
 
+def replacement_choices(order: Order, line_sku: str, catalog: dict[str, Variant]) -> list[Variant]:
+    """Variants that can replace a returned line: sellable, priced in the order's currency; the same
+    product's other sizes and colours first."""
+    product = catalog[line_sku].product_id if line_sku in catalog else None
+    ok = [v for v in catalog.values() if v.sellable and order.currency in v.prices and v.sku != line_sku]
+    return sorted(ok, key=lambda v: (v.product_id != product, v.name, v.sku))
+
+
+class ExchangeDialog(CareDialog["tuple[ReplacementLine, ...]"]):
+    """The replacement for each line of the draft return, with the difference in price before anything
+    is created. The replacement ships as a new order at no charge; the difference is settled when the
+    return has been checked."""
+
+    CSS_PATH = DIALOG_CSS
+    BINDINGS = [Binding("ctrl+s", "submit", "Exchange", id="exchange.submit",
+                        tooltip="Create the exchange: the return and the replacement order")]
+
+    def __init__(self, order: Order, draft: list[ReturnLineRequest], reference) -> None:
+        super().__init__()
+        self.order, self.draft, self.reference = order, draft, reference
+        self.catalog = reference.catalog()
+
+    def compose(self) -> ComposeResult:
+        with VerticalGroup(classes="dialog", id="dialog"):
+            yield Label(_title(f"Exchange on {self.order.ref}"), classes="dialog-title")
+            with VerticalScroll(classes="form"):
+                for req in self.draft:
+                    ln = self.order.line(req.line_id)
+                    head = Text(f"Line {req.line_id}: {req.quantity} × ", "bold")
+                    head.append_text(safe.text(ln.description if ln else ""))
+                    head.append(f" at {fmt(ln.unit_price)}" if ln else "", "dim")
+                    yield Static(head)
+                    opts = [(safe.text(f"{v.description} — {fmt(v.prices[self.order.currency])}"), v.sku)
+                            for v in replacement_choices(self.order, ln.sku if ln else "", self.catalog)]
+                    yield _field("For", Select(opts, allow_blank=False, id=f"rep-{req.line_id}", compact=True))
+            yield Static("", id="figures")
+            yield Static("Ctrl+S creates the exchange; Escape leaves it.", id="message", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+
+    @on(Select.Changed)
+    def _changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._show()
+
+    def replacements(self) -> tuple[ReplacementLine, ...]:
+        return tuple(ReplacementLine(sku=str(self.query_one(f"#rep-{r.line_id}", Select).selection),
+                                     quantity=r.quantity) for r in self.draft)
+
+    def _show(self) -> None:
+        reps = self.replacements()
+        policy, locs = self.reference.policy, self.reference.location_map()
+        try:
+            value = replacement_value(self.order, reps, policy, locs, self.catalog)
+            back = refund_breakdown(self.order, preview_lines(self.order, self.draft, policy), policy, locs,
+                                    restocking=False, whole_order_shipping=False)
+        except PricingError as e:
+            self.query_one("#figures", Static).update(safe.text(e.message, "red"))
+            return
+        returned = back.merchandise + back.tax + back.shipping
+        out = Text()
+        out.append(f"Coming back: {fmt(returned)} (as charged)\nReplacement: {fmt(value)} (with tax, ships free)\n")
+        if is_even(self.order, preview_lines(self.order, self.draft, policy), reps, self.catalog):
+            out.append("Even exchange: no money moves.", "bold green")
+        elif value > returned:
+            out.append(f"The customer pays {fmt(value - returned)} more, charged to the card once the return "
+                       "is checked.", "bold yellow")
+        else:
+            out.append(f"The customer gets {fmt(returned - value)} back once the return is checked.", "bold green")
+        self.query_one("#figures", Static).update(out)
+
+    def action_submit(self) -> None:
+        self.dismiss(self.replacements())
+
+
 class RefundDialog(CareDialog[str]):
     """Where the refund goes, with every figure before the agent commits."""
 
@@ -224,9 +302,10 @@ class RefundDialog(CareDialog[str]):
     AUTO_FOCUS = "#refund-to"
     BINDINGS = [Binding("ctrl+s", "submit", "Refund", id="refund.submit", tooltip="Refund as shown")]
 
-    def __init__(self, order: Order, account, ret: ReturnOrder, policy: Policy, locations) -> None:
+    def __init__(self, order: Order, account, ret: ReturnOrder, policy: Policy, locations, context=None) -> None:
         super().__init__()
         self.order, self.account, self.ret, self.policy, self.locations = order, account, ret, policy, locations
+        self.context = context  # an exchange is previewed by the engine's own settlement (a PlanContext)
         self.to = "ORIGINAL_PAYMENT"
 
     def compose(self) -> ComposeResult:
@@ -250,6 +329,9 @@ class RefundDialog(CareDialog[str]):
         self._show()
 
     def _show(self) -> None:
+        if self.ret.kind == "EXCHANGE" and self.context is not None:
+            self._show_exchange()
+            return
         accepted = [rl for rl in self.ret.lines if rl.verdict == "ACCEPTED"]
         try:
             b = refund_breakdown(self.order, accepted, self.policy, self.locations, self.to)  # type: ignore[arg-type]
@@ -261,6 +343,36 @@ class RefundDialog(CareDialog[str]):
         for rl in rejected:
             parts.append(safe.text(f"Not refunded: line {rl.line_id} rejected ({rl.verdict_note})", "yellow"))
         self.query_one("#figures", Static).update(Group(*parts))
+
+    def _show_exchange(self) -> None:
+        p = plan_exchange_settle(self.order, self.ret, self.to, self.context)  # type: ignore[arg-type]
+        box = self.query_one("#figures", Static)
+        if not p.ok:
+            box.update(safe.text("; ".join(v.message for v in p.violations), "red"))
+            return
+        out = Text()
+        worth = self.ret.replacement_value
+        out.append(f"Exchange for order {self.ret.exchange_order_ref}: replacement worth "
+                   f"{fmt(worth) if worth is not None else '—'}\n")
+        card = card_label(self.order, self.account)
+        if not p.documents:
+            out.append("Even exchange: no money moves.", "bold green")
+        for d in p.documents:
+            if isinstance(d, Invoice):
+                out.append(f"Supplementary invoice {fmt(d.total)}: the replacement costs more\n", "bold yellow")
+            elif isinstance(d, CreditMemo):
+                out.append(f"Credit memo {fmt(d.total)}: the replacement costs less\n", "bold green")
+            elif isinstance(d, Refund):
+                out.append_text(safe.text(f"  {fmt(d.amount)} back to {card}\n"))
+            elif isinstance(d, StoreCredit):
+                out.append(f"  {fmt(d.amount)} as store credit\n")
+            else:
+                out.append_text(safe.text(f"  {fmt(d.amount)} charged to {card}\n"))
+        for rl in self.ret.lines:
+            if rl.verdict == "REJECTED":
+                out.append_text(safe.text(f"Line {rl.line_id} rejected ({rl.verdict_note}): the customer pays for "
+                                          "its replacement\n", "yellow"))
+        box.update(out)
 
     def action_submit(self) -> None:
         self.dismiss(self.to)
@@ -282,6 +394,8 @@ class ReturnsPane(VerticalScroll):
     """
     BINDINGS = [
         Binding("n", "create", "New return", id="returns.create", tooltip="Create the draft return (RO, RMA)"),
+        Binding("t", "exchange", "Exchange", id="returns.exchange",
+                tooltip="Exchange the draft lines for other products (a new, linked order)"),
         Binding("e", "receive", "Received", id="returns.receive", tooltip="Mark the highlighted return received"),
         Binding("v", "verify", "Verify", id="returns.verify", tooltip="Accept or reject each line of the return"),
         Binding("f", "refund", "Refund", id="returns.refund", tooltip="Refund the verified return (preview first)"),
@@ -297,6 +411,7 @@ class ReturnsPane(VerticalScroll):
         self.overrides: dict[int, Override] = {}
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="ret-links")
         yield Label("Delivered lines — Enter puts one on the draft return", classes="ret-heading")
         yield DataTable(id="ret-lines", cursor_type="row", zebra_stripes=True)
         yield Static("", id="ret-why")
@@ -337,9 +452,21 @@ class ReturnsPane(VerticalScroll):
         self.screen.refresh_bindings()
 
     def render_all(self) -> None:
+        self._render_links()
         self._render_lines()
         self._render_preview()
         self._render_list()
+
+    def _render_links(self) -> None:
+        s = self.session
+        links = getattr(s.view, "links", ()) if s is not None else ()
+        box = self.query_one("#ret-links", Static)
+        box.display = bool(links)
+        out = Text()
+        for lk in links:
+            out.append(f"{lk.kind.capitalize()} ", "bold")
+            out.append(f"{'→ new order' if lk.direction == 'from' else 'of order'} {lk.ref}  ")
+        box.update(out)
 
     def _render_lines(self) -> None:
         table = self.query_one("#ret-lines", DataTable)
@@ -417,7 +544,8 @@ class ReturnsPane(VerticalScroll):
         if r is None:
             out.append("No return orders on this order yet.", "dim")
         else:
-            out.append(f"{r.id} · {r.rma} · {r.state}\n", "bold")
+            out.append(f"{r.id} · {r.rma} · {r.state}" + (f" · exchange → {r.exchange_order_ref}"
+                                                           if r.kind == "EXCHANGE" else "") + "\n", "bold")
             for rl in r.lines:
                 out.append_text(safe.text(f"  line {rl.line_id}: {rl.quantity} × {rl.description} · {rl.reason_code}"
                                           f" · {rl.condition}" + (f" · “{rl.comment}”" if rl.comment else "")))
@@ -485,7 +613,7 @@ class ReturnsPane(VerticalScroll):
             return True
         if self.app.read_only:  # type: ignore[attr-defined]
             return False  # hidden; the backend refuses writes anyway
-        if action == "create":
+        if action in ("create", "exchange"):
             return True if self.draft else None
         r = self._current_return()
         want = {"receive": ("AWAITING_RECEIPT",), "verify": ("RECEIVED",), "refund": ("VERIFIED",),
@@ -496,6 +624,8 @@ class ReturnsPane(VerticalScroll):
         def ok(result: ReturnResult) -> None:
             r = result.return_order
             money = f"; {fmt(r.refund_total)} refunded" if action_refund and r.refund_total is not None else ""
+            if r.kind == "EXCHANGE" and what == "Exchange created":
+                money = f"; the replacement ships as order {r.exchange_order_ref}"
             self.app.notify(f"{what}: {r.id} ({r.rma}) is {r.state}{money}.", title="Return", timeout=6)
             self.screen.load()  # type: ignore[attr-defined]
 
@@ -537,6 +667,27 @@ class ReturnsPane(VerticalScroll):
             f"Create a return of {units} unit(s) on {order.ref}?",
             "The customer is sent the RMA to write on the parcel. The refund is decided when the parcel has "
             "arrived and each line is verified."), confirmed)
+
+    def action_exchange(self) -> None:
+        s = self.session
+        if not self.draft or s is None:
+            return
+        order = s.view.order
+        draft = [self.draft[k] for k in sorted(self.draft)]
+        backend = self.app.backend  # type: ignore[attr-defined]
+
+        def chosen(reps) -> None:
+            if not reps:
+                return
+            req = CreateExchangeRequest(order_ref=order.ref, expected_version=order.version, lines=tuple(draft),
+                                        overrides=tuple(self.overrides[k] for k in sorted(self.overrides)),
+                                        replacements=reps, idempotency_key=new_key(),
+                                        actor=self.app.actor)  # type: ignore[attr-defined]
+            self.draft.clear()
+            self.overrides.clear()
+            self._call(lambda: backend.create_exchange(req), "Exchange created")
+
+        self.app.push_screen(ExchangeDialog(order, draft, s.reference), chosen)
 
     def _step(self, make, what: str) -> None:
         r = self._current_return()
@@ -582,8 +733,8 @@ class ReturnsPane(VerticalScroll):
                                           idempotency_key=new_key(), actor=self.app.actor)  # type: ignore[attr-defined]
                 self._call(lambda: backend.refund_return(req), "Refunded")
 
-        self.app.push_screen(RefundDialog(order, s.view.account, r, s.reference.policy, s.reference.location_map()),
-                             done)
+        self.app.push_screen(RefundDialog(order, s.view.account, r, s.reference.policy, s.reference.location_map(),
+                                          s.context(self.app.clock())), done)  # type: ignore[attr-defined]
 
 
-__all__ = ["RefundDialog", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table", "returns_text"]
+__all__ = ["ExchangeDialog", "RefundDialog", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table", "returns_text"]
