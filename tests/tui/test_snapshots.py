@@ -244,6 +244,24 @@ async def refund_dialog(pilot, env):
     await in_front(pilot, RefundDialog)
 
 
+async def exchange_dialog(pilot, env):
+    """The exchange dialog on a draft of one tee, the Merino tee chosen (an uneven exchange)."""
+    from textual.widgets import Select
+
+    from carecli.engine.returns import ReturnLineRequest
+    from carecli.screens.returns import ExchangeDialog
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.draft[2] = ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE", condition="unopened")
+    pane.render_all()
+    pilot.app.screen.refresh_bindings()
+    await settled(pilot)
+    await pilot.press("t")
+    await in_front(pilot, ExchangeDialog)
+    pilot.app.screen.query_one("#rep-2", Select).value = "TEE-MER-M-BLK"
+    await settled(pilot)
+
+
 VIEWS: dict[str, View] = {
     "search_recent": View(search_recent),
     "search_whitfield": View(search_whitfield),
@@ -270,6 +288,7 @@ VIEWS: dict[str, View] = {
     "returns_draft": View(returns_draft),
     "returns_rules": View(returns_rules),
     "dialog_refund": View(refund_dialog, prepare=verified_return),
+    "dialog_exchange": View(exchange_dialog),
 }
 
 
