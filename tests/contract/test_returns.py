@@ -187,6 +187,10 @@ def test_read_only_refuses_every_return_write(backend_factory):
     before = sup.get_order(DELIVERED).order
     with pytest.raises(Forbidden):
         sup.create_return(create_req(sup))
+    with pytest.raises(Forbidden):
+        sup.create_exchange(exchange_req(sup, "TEE-ORG-L-WHT"))
+    with pytest.raises(Forbidden):
+        sup.receive_return(step("RO-000001"))
     assert backend_factory().get_order(DELIVERED).order == before
     assert sup.list_returns(DELIVERED) == []
 
