@@ -3,7 +3,8 @@ only against :class:`carecli.backend.contract.Backend`, so every backend runs it
 
 Orders are the demo's named scenarios: ON-100005 delivered 10 days ago (trail shorts × 1, organic tee
 × 2, Chicago), ON-100006 delivered 47 days ago, ON-100020 a mix (swimsuit past its 14-day window,
-final-sale slides, a returnable tee), ON-100008 cancelled, ON-100001 awaiting pick.
+final-sale slides, a tee already on the demo's return in progress), ON-100008 cancelled, ON-100001
+awaiting pick.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ def refund(b, ro_id, *, to="ORIGINAL_PAYMENT", version=None, ref=DELIVERED):
 def test_eligibility_names_the_deciding_rule_per_line(backend):
     assert {e.rule for e in backend.return_eligibility(DELIVERED).lines} == {"return.ok"}
     assert {e.rule for e in backend.return_eligibility(OUT_OF_WINDOW).lines} == {"return.window_closed"}
+    # the tee of the mix is on the demo's return in progress (received, awaiting verification)
     mix = {e.description.split(" (")[0]: e.rule for e in backend.return_eligibility(MIX).lines}
-    assert sorted(mix.values()) == ["return.final_sale", "return.ok", "return.window_closed"]
+    assert sorted(mix.values()) == ["return.final_sale", "return.none_left", "return.window_closed"]
+    assert [(r.rma, r.state) for r in backend.list_returns(MIX)] == [("RMA-100020-1", "RECEIVED")]
     assert {e.rule for e in backend.return_eligibility(CANCELLED).lines} == {"return.order_cancelled"}
     assert {e.rule for e in backend.return_eligibility(SEED_CASE_REF).lines} == {"return.not_delivered"}
     with pytest.raises(NotFound):

@@ -190,7 +190,7 @@ async def conflict(pilot, env):
 
 
 RETURNABLE = "ON-100005"  # delivered 10 days before the demo's clock: both lines returnable
-RETURN_MIX = "ON-100020"  # swimsuit past its window, final-sale slides, a returnable tee
+RETURN_MIX = "ON-100020"  # swimsuit past its window, final-sale slides, a tee on a return in progress
 
 
 async def open_returns_tab(pilot, ref: str):
