@@ -19,6 +19,7 @@ from carecli.engine.commands import ChangeQuantity
 from carecli.engine.events import parse_event
 from carecli.engine.model import CreditMemo, Refund, order_stage
 from carecli.engine.notifications import channels_for
+from tests.contract.actors import recorded_actor
 
 JACKET = SCENARIOS["chicago_jacket"]  # ON-100001, awaiting pick: 1 jacket, 1 beanie, e-mail only
 SHORT = SCENARIOS["short_picked"]  # ON-100002
@@ -32,12 +33,6 @@ DISPATCHED = SCENARIOS["dispatched"]  # ON-100016 (the demo has a failed deliver
 AT = DEMO_NOW + timedelta(minutes=1)
 
 
-
-def recorded_actor(backend, sent: str = "agent.t") -> str:
-    """The actor the backend records: the one sent, or over HTTP the signed-in user (the server never
-    takes the client's word for who acted)."""
-    whoami = getattr(backend, "whoami", None)
-    return whoami().name if whoami else sent
 
 def event(kind: str, ref: str, eid: str | None = None, **fields):
     return parse_event({"kind": kind, "event_id": eid or f"T-{uuid.uuid4().hex[:12]}", "order_ref": ref,
@@ -195,7 +190,7 @@ def test_a_contact_note_is_on_the_timeline_audited_and_takes_the_order_out_of_th
     entry = backend.add_contact_note(SHORT, "Called Siobhán: happy with the refund.", actor="agent.t")
     assert entry.detail == "Called Siobhán: happy with the refund."
     timeline = backend.get_timeline(SHORT)
-    assert any(t.kind == "audit" and f"Contact note by {recorded_actor(backend)}" in t.title and "happy with" in t.detail
+    assert any(t.kind == "audit" and f"Contact note by {recorded_actor(backend, 'agent.t')}" in t.title and "happy with" in t.detail
                for t in timeline)
     assert backend.get_order(SHORT).order.version == v
     assert backend.verify_audit() is None
@@ -219,4 +214,4 @@ def test_a_declined_extra_charge_is_recorded_for_the_inbox_while_the_order_stays
         backend.commit(req)
     assert snapshot(backend, DECLINING) == snap
     after = [i for i in backend.list_exceptions() if i.order_ref == DECLINING and i.kind == "payment_declined"]
-    assert len(after) == len(before) + 1 and recorded_actor(backend) in after[-1].detail
+    assert len(after) == len(before) + 1 and recorded_actor(backend, "agent.t") in after[-1].detail

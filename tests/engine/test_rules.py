@@ -1326,3 +1326,93 @@ def test_a_delivery_can_fail_only_while_something_is_out_for_delivery():
     out = event_allowed(order(line(1, "TEE", 1, allocated=1, picked=1, packed=1, dispatched=1)),
                         ev("delivery_failed", reason="no one home"))
     assert out.order_after is None and out.audit is None and len(out.notifications) == 1
+# -- returns (DOMAIN §7; engine/returns.py) -----------------------------------------------------------
+# The worked examples and properties are in test_returns.py; here every return rule id is reached once,
+# from a real request, and a refusal moves nothing.
+
+
+def _return_case(rule: str):
+    from datetime import UTC, datetime
+
+    from carecli.engine.returns import (
+        LineVerdict, Override, ReturnLineRequest, plan_close, plan_create, plan_receive, plan_refund, plan_verify,
+    )
+
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    shipped = dict(allocated=2, picked=2, packed=2, dispatched=2)
+    delivered = order(line(1, "TEE", 2, delivered=2, delivered_at=at, **shipped))
+    final = order(line(1, "TEE", 2, delivered=2, delivered_at=at, **shipped).model_copy(update={"final_sale": True}))
+    req = lambda **kw: ReturnLineRequest(**{"line_id": 1, "quantity": 1, "reason_code": "CHANGED_MIND",  # noqa: E731
+                                             "condition": "unopened", **kw})
+
+    def create(o, reqs, overrides=(), **kw):
+        return plan_create(o, reqs, list(overrides), ctx(**kw), ro_id="RO-1", ordinal=1)
+
+    def in_state(state):
+        p = create(delivered, [req()])
+        o, r = p.order_after, p.return_order
+        for step in ("RECEIVED", "VERIFIED"):
+            if r.state == state:
+                break
+            r = (plan_receive(o, r, ctx()) if step == "RECEIVED"
+                 else plan_verify(o, r, [LineVerdict(line_id=1, accepted=True)], ctx())).return_order
+        return o, r
+
+    cases = {
+        "return.order_cancelled": lambda: create(order(line(1, "TEE", 2, cancelled=2), paid=False), [req()]),
+        "return.not_delivered": lambda: create(order(line(1, "TEE", 2, **shipped)), [req()]),
+        "return.none_left": lambda: create(order(line(1, "TEE", 2, delivered=2, returned=2, delivered_at=at, **shipped)),
+                                           [req()]),
+        "return.final_sale": lambda: create(final, [req()]),
+        "return.no_delivery_date": lambda: create(order(line(1, "TEE", 2, delivered=2, **shipped)), [req()]),
+        "return.window_closed": lambda: create(order(line(1, "TEE", 2, delivered=2, delivered_at=datetime(
+            2026, 9, 1, tzinfo=UTC), **shipped)), [req()]),
+        "return.quantity": lambda: create(delivered, [req(quantity=3)]),
+        "return.empty": lambda: create(delivered, []),
+        "return.line_unknown": lambda: create(delivered, [req(line_id=9)]),
+        "return.line_twice": lambda: create(delivered, [req(), req()]),
+        "return.reason_unknown": lambda: create(delivered, [req(reason_code="LATE_DELIVERY")]),
+        "return.condition_unknown": lambda: create(delivered, [req(condition="shredded")]),
+        "return.override_role": lambda: create(final, [req()],
+                                               [Override(rule="return.final_sale", line_id=1, reason="ok")]),
+        "return.override_reason": lambda: create(final, [req()],
+                                                 [Override(rule="return.final_sale", line_id=1, reason="  ")],
+                                                 role="supervisor"),
+        "return.override_rule": lambda: create(delivered, [req()],
+                                               [Override(rule="return.quantity", line_id=1, reason="please")],
+                                               role="supervisor"),
+        "return.state": lambda: plan_refund(*in_state("AWAITING_RECEIPT"), "ORIGINAL_PAYMENT", ctx()),
+        "return.verdict_missing": lambda: plan_verify(*in_state("RECEIVED"), [], ctx()),
+        "return.verdict_reason": lambda: plan_verify(*in_state("RECEIVED"), [LineVerdict(line_id=1, accepted=False)],
+                                                     ctx()),
+        "return.nothing_accepted": lambda: (lambda o, r: plan_refund(o, plan_verify(
+            o, r, [LineVerdict(line_id=1, accepted=False, note="worn")], ctx()).return_order,
+            "ORIGINAL_PAYMENT", ctx()))(*in_state("RECEIVED")),
+        "return.refund_first": lambda: plan_close(*in_state("VERIFIED"), ctx()),
+    }
+    return cases[rule]()
+
+
+@pytest.mark.parametrize("rule", [
+    "return.order_cancelled", "return.not_delivered", "return.none_left", "return.final_sale",
+    "return.no_delivery_date", "return.window_closed", "return.quantity", "return.empty", "return.line_unknown",
+    "return.line_twice", "return.reason_unknown", "return.condition_unknown", "return.override_role",
+    "return.override_reason", "return.override_rule", "return.state", "return.verdict_missing",
+    "return.verdict_reason", "return.nothing_accepted", "return.refund_first",
+])
+def test_return_rules(rule):
+    p = _return_case(rule)
+    assert rule in [v.rule for v in p.violations], p.violations
+    assert p.order_after is None and p.return_order is None and not p.documents and p.audit is None
+    assert all(v.message and v.rule in RULES for v in p.violations)
+
+
+def test_exchange_needs_a_known_priced_replacement():
+    from carecli.engine.returns import ReplacementLine, replacement_problems
+
+    o = order(line(1, "TEE", 1))
+    assert [v.rule for v in replacement_problems(o, [], CATALOG)] == ["exchange.empty"]
+    assert [v.rule for v in replacement_problems(o, [ReplacementLine(sku="NOPE", quantity=1)], CATALOG)] == [
+        "sku.unknown"]
+    assert [v.rule for v in replacement_problems(o, [ReplacementLine(sku="EUR", quantity=1)], CATALOG)] == [
+        "sku.no_price"]

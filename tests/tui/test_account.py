@@ -302,7 +302,7 @@ async def test_orders_tab_lists_the_accounts_orders_and_enter_opens_one(store):
         # the returns tab keeps its place
         screen.query_one("#account-tabs", TabbedContent).active = "tab-returns"
         await pilot.pause()
-        assert "Returns will be listed here (not built yet)." in rendered(app)
+        assert "No returns on this account." in rendered(app)
 
 
 @pytest.mark.asyncio

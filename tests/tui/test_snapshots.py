@@ -41,7 +41,7 @@ from .conftest import in_front, paste, results_for, search_loaded, settled, unti
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 # Every view in the default theme; a representative set in Textual's ANSI theme (16-colour terminals on
 # the support hosts), which draws with the terminal's own palette: 54 pictures in all.
-ANSI_VIEWS = ("search_recent", "order_lines", "amend_preview", "dialog_commit", "account")
+ANSI_VIEWS = ("search_recent", "order_lines", "amend_preview", "dialog_commit", "account", "returns_draft")
 
 
 # -- driving ------------------------------------------------------------------------------------------
@@ -189,6 +189,79 @@ async def conflict(pilot, env):
     await settled(pilot)
 
 
+RETURNABLE = "ON-100005"  # delivered 10 days before the demo's clock: both lines returnable
+RETURN_MIX = "ON-100020"  # swimsuit past its window, final-sale slides, a tee on a return in progress
+
+
+async def open_returns_tab(pilot, ref: str):
+    from carecli.screens.returns import ReturnsPane
+
+    screen = await open_order(pilot, ref)
+    await pilot.press(*["right"] * 5)  # the tabs have the focus; Returns is the sixth
+    pane = screen.query_one(ReturnsPane)
+    await until(pilot, lambda: pane.eligibility is not None, "the returns tab")
+    await settled(pilot)
+    return pane
+
+
+async def returns_draft(pilot, env):
+    """The draft as the line dialog hands it over: one tee back, opened (a restocking fee)."""
+    from carecli.engine.returns import ReturnLineRequest
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.draft[2] = ReturnLineRequest(line_id=2, quantity=1, reason_code="CHANGED_MIND", condition="opened")
+    pane.render_all()
+    await settled(pilot)
+
+
+async def returns_rules(pilot, env):
+    await open_returns_tab(pilot, RETURN_MIX)
+
+
+def verified_return(env) -> None:
+    """A return of both lines of ON-100005, received and verified (line 1 rejected), by another agent."""
+    from carecli.backend.contract import CreateReturnRequest, ReturnStepRequest, VerifyReturnRequest
+    from carecli.engine.returns import LineVerdict, ReturnLineRequest
+
+    s = env.open_store()
+    v = s.get_order(RETURNABLE).order.version
+    ro = s.create_return(CreateReturnRequest(
+        order_ref=RETURNABLE, expected_version=v, idempotency_key="snapshot-return-1", actor="lee",
+        lines=(ReturnLineRequest(line_id=1, quantity=1, reason_code="WRONG_SIZE", condition="used"),
+               ReturnLineRequest(line_id=2, quantity=2, reason_code="DAMAGED", condition="opened")))).return_order
+    s.receive_return(ReturnStepRequest(return_id=ro.id, idempotency_key="snapshot-return-2", actor="lee"))
+    s.verify_return(VerifyReturnRequest(return_id=ro.id, idempotency_key="snapshot-return-3", actor="lee",
+                                        verdicts=(LineVerdict(line_id=1, accepted=False, note="worn outdoors"),
+                                                  LineVerdict(line_id=2, accepted=True))))
+
+
+async def refund_dialog(pilot, env):
+    from carecli.screens.returns import RefundDialog
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.query_one("#ret-list", DataTable).focus()
+    await pilot.press("f")
+    await in_front(pilot, RefundDialog)
+
+
+async def exchange_dialog(pilot, env):
+    """The exchange dialog on a draft of one tee, the Merino tee chosen (an uneven exchange)."""
+    from textual.widgets import Select
+
+    from carecli.engine.returns import ReturnLineRequest
+    from carecli.screens.returns import ExchangeDialog
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.draft[2] = ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE", condition="unopened")
+    pane.render_all()
+    pilot.app.screen.refresh_bindings()
+    await settled(pilot)
+    await pilot.press("t")
+    await in_front(pilot, ExchangeDialog)
+    pilot.app.screen.query_one("#rep-2", Select).value = "TEE-MER-M-BLK"
+    await settled(pilot)
+
+
 VIEWS: dict[str, View] = {
     "search_recent": View(search_recent),
     "search_whitfield": View(search_whitfield),
@@ -212,6 +285,10 @@ VIEWS: dict[str, View] = {
     "dialog_document": View(document),
     "help": View(help_screen),
     "read_only_order": View(read_only_order, role="supervisor"),
+    "returns_draft": View(returns_draft),
+    "returns_rules": View(returns_rules),
+    "dialog_refund": View(refund_dialog, prepare=verified_return),
+    "dialog_exchange": View(exchange_dialog),
 }
 
 

@@ -47,6 +47,9 @@ from ..engine.notifications import Notification
 from ..engine.placing import NewOrder, OrderLink
 from ..engine.plan import Violation
 from ..engine.policy import Policy
+from ..engine.returns import (
+    LineEligibility, LineVerdict, Override, RefundTo, ReplacementLine, ReturnLineRequest, ReturnOrder,
+)
 
 Role = Literal["agent", "supervisor"]
 
@@ -124,6 +127,7 @@ class AccountView(_Result):
     balance: Money  # the last running balance: zero when every order on the account is settled
     store_credit: Money  # the store-credit balance (what the customer may spend), never negative
     orders: list[OrderSummary]  # most recent first
+    returns: list[ReturnOrder] = []  # the account's return orders, most recent first
 
 
 class TimelineEntry(_Result):
@@ -256,6 +260,84 @@ class ExceptionItem(_Result):
     customer_name: str = ""
     stage: str = ""
     line_id: int | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Returns and refunds (DOMAIN §7): requests and results
+# --------------------------------------------------------------------------------------------------
+
+
+def _request_hash(req: BaseModel) -> str:
+    body = req.model_dump(mode="json", exclude={"idempotency_key"})
+    return hashlib.sha256((type(req).__name__ + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+class ReturnEligibility(_Result):
+    """Each line of an order: can it be returned now, and the rule that decided it."""
+
+    order_ref: str
+    version: int
+    lines: list[LineEligibility]
+    override_roles: tuple[str, ...] = ()  # who may override a failed overridable rule (with a reason)
+
+
+class CreateReturnRequest(_Result):
+    """Open a return order on an order; its units become return-initiated (a new order version)."""
+
+    order_ref: str = Field(min_length=1, max_length=64)
+    expected_version: int = Field(ge=1)
+    lines: tuple[ReturnLineRequest, ...] = Field(min_length=1, max_length=100)
+    overrides: tuple[Override, ...] = Field((), max_length=100)
+    note: str = Field("", max_length=4000)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    actor: str = Field(min_length=1, max_length=200)
+
+    def request_hash(self) -> str:
+        return _request_hash(self)
+
+
+class CreateExchangeRequest(CreateReturnRequest):
+    """A return plus replacement lines in one flow: the return order (kind EXCHANGE) and a new order,
+    linked to the original, that ships the replacements now at no charge; the difference in price is
+    settled when the return is verified (``refund_return``): even → no money moves."""
+
+    replacements: tuple[ReplacementLine, ...] = Field(min_length=1, max_length=100)
+
+
+class ReturnStepRequest(_Result):
+    """Receive or close a return order."""
+
+    return_id: str = Field(min_length=1, max_length=64)
+    note: str = Field("", max_length=4000)
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    actor: str = Field(min_length=1, max_length=200)
+
+    def request_hash(self) -> str:
+        return _request_hash(self)
+
+
+class VerifyReturnRequest(ReturnStepRequest):
+    """Every line of a received return accepted or rejected (a rejection says why)."""
+
+    verdicts: tuple[LineVerdict, ...] = Field(min_length=1, max_length=100)
+
+
+class RefundReturnRequest(ReturnStepRequest):
+    """Refund a verified return's accepted lines; the order must still be at ``expected_version`` (the
+    version the agent's preview was computed on)."""
+
+    expected_version: int = Field(ge=1)
+    refund_to: RefundTo = "ORIGINAL_PAYMENT"
+
+
+class ReturnResult(_Result):
+    return_order: ReturnOrder
+    order: Order  # the order after the step (its version moves when its buckets or ledger do)
+    documents: list[Document] = []  # the credit memo RETURN and its refund / store credit
+    notifications: list[Notification] = []
+    audit_seq: int
+    exchange_order: Order | None = None  # an exchange's new order, as placed
+    replayed: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -581,6 +663,48 @@ class Backend(Protocol):
 
     def close(self) -> None: ...
 
+    # -- returns and refunds (DOMAIN §7) ------------------------------------------------------------
+    def return_eligibility(self, ref: str) -> ReturnEligibility:
+        """Each line of the order with whether it can be returned now and the deciding rule
+        (raises :class:`NotFound`)."""
+        ...
+
+    def create_return(self, req: CreateReturnRequest) -> ReturnResult:
+        """Open a return (RO-…, with its RMA) in AWAITING_RECEIPT; the order's units become
+        return-initiated and its version moves. Raises :class:`Forbidden`, :class:`IdempotencyMismatch`,
+        :class:`NotFound`, :class:`VersionConflict` (two agents returning the same line: one wins) or
+        :class:`RuleViolations`."""
+        ...
+
+    def create_exchange(self, req: CreateExchangeRequest) -> ReturnResult:
+        """Open an exchange: the return order (kind EXCHANGE) and the replacement order, linked to the
+        original (``OrderView.links`` on both), in one transaction. Raises what ``create_return`` and
+        placing an order raise."""
+        ...
+
+    def receive_return(self, req: ReturnStepRequest) -> ReturnResult:
+        """AWAITING_RECEIPT → RECEIVED (the parcel arrived); the customer is told."""
+        ...
+
+    def verify_return(self, req: VerifyReturnRequest) -> ReturnResult:
+        """RECEIVED → VERIFIED with a verdict per line; rejected units stop being return-initiated."""
+        ...
+
+    def refund_return(self, req: RefundReturnRequest) -> ReturnResult:
+        """VERIFIED → REFUNDED: credit memo RETURN, refund to the card or store credit, units returned.
+        Raises :class:`VersionConflict` when the order moved since ``expected_version``."""
+        ...
+
+    def close_return(self, req: ReturnStepRequest) -> ReturnResult:
+        """REFUNDED → CLOSED, or VERIFIED → CLOSED when every line was rejected."""
+        ...
+
+    def list_returns(self, order_ref: str) -> list[ReturnOrder]:
+        """The order's return orders, oldest first (raises :class:`NotFound` for an unknown order)."""
+        ...
+
+    def get_return(self, return_id: str) -> ReturnOrder:
+        """A return order by its id (RO-…) or its RMA reference (raises :class:`NotFound`)."""
     # -- placing orders, creating customers -------------------------------------------------------
     def place_order(self, req: PlaceOrderRequest) -> PlaceOrderResult:
         """Place a new order, all or nothing: the order (version 1, BOOKED), its invoice, the capture
@@ -646,12 +770,14 @@ class PaymentGateway(Protocol):
 
 __all__ = [
     "AccountView", "Backend", "BackendError", "BadRequest", "ChainProblem", "CommitRequest",
-    "CommitResult", "Connection", "CustomerSummary", "DuplicateCustomer", "ERRORS", "EventResult",
-    "ExceptionItem", "ExceptionKind", "Forbidden", "IdempotencyMismatch", "InProgress",
-    "LedgerEntry", "MatchKind", "NewCard", "NewCustomerRequest", "NotFound", "Offline",
-    "OrderLinkView", "OrderSummary", "OrderView", "PaymentDeclined", "PaymentGateway",
-    "PlaceOrderRequest", "PlaceOrderResult", "PreconditionRequired", "RateLimited",
-    "RecoveredCommit", "ReferenceData", "RejectedEvent", "Role", "RuleViolations", "SearchPage",
-    "StoreCorrupt", "StoreTooNew", "TimelineEntry", "TooLarge", "Unauthorized", "Unavailable",
+    "CommitResult", "Connection", "CreateExchangeRequest", "CreateReturnRequest", "CustomerSummary",
+    "DuplicateCustomer", "ERRORS", "EventResult", "ExceptionItem", "ExceptionKind", "Forbidden",
+    "IdempotencyMismatch", "InProgress", "LedgerEntry", "MatchKind", "NewCard",
+    "NewCustomerRequest", "NotFound", "Offline", "OrderLinkView", "OrderSummary", "OrderView",
+    "PaymentDeclined", "PaymentGateway", "PlaceOrderRequest", "PlaceOrderResult",
+    "PreconditionRequired", "RateLimited", "RecoveredCommit", "ReferenceData",
+    "RefundReturnRequest", "RejectedEvent", "ReturnEligibility", "ReturnResult",
+    "ReturnStepRequest", "Role", "RuleViolations", "SearchPage", "StoreCorrupt", "StoreTooNew",
+    "TimelineEntry", "TooLarge", "Unauthorized", "Unavailable", "VerifyReturnRequest",
     "VersionConflict", "error_from_json",
 ]

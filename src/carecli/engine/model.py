@@ -211,7 +211,7 @@ class DocumentItem(Frozen):
     a memo, charged on an invoice); a negative item is a change the other way that the document nets.
     """
 
-    kind: Literal["LINE", "SHIPPING", "TAX", "APPEASEMENT", "RESTOCKING_FEE"]
+    kind: Literal["LINE", "SHIPPING", "TAX", "APPEASEMENT", "RESTOCKING_FEE", "ADJUSTMENT"]
     line_id: int | None = None
     description: str
     amount: Money

@@ -43,7 +43,7 @@ WIDE_FROM = 110
 
 DOC_WORDS = {"INVOICE": "Invoice", "CREDIT_MEMO": "Credit memo", "PAYMENT": "Payment",
              "REFUND": "Refund", "STORE_CREDIT": "Store credit"}
-RETURNS_PLACEHOLDER = "Returns will be listed here (not built yet)."
+RETURNS_PLACEHOLDER = "No returns on this account."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -485,6 +485,16 @@ class AccountScreen(Screen[None]):
         self.query_one("#ledger", DataTable).loading = False
         self._render_ledger(keep=keep)
         self._render_orders()
+        self._render_returns()
+
+    def _render_returns(self) -> None:
+        from .returns import returns_text
+
+        view = self.view
+        if view is None or not view.returns:
+            return
+        self.query_one("#account-returns", Static).update(returns_text(view.returns))
+        self.query_one("#account-tabs", TabbedContent).get_tab("tab-returns").label = f"Returns ({len(view.returns)})"
 
     # -- rendering ---------------------------------------------------------------------------
     def _set_ledger_columns(self) -> None:

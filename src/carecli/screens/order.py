@@ -23,6 +23,7 @@ from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.safe import text
 from ..widgets.waterfall import document_lines, preview, totals_table
+from .returns import ReturnsPane
 from .session import AmendSession
 
 AMEND_ACTIONS = {"quantity", "replace", "add_line", "remove", "address", "shipping", "pickup", "switch",
@@ -83,8 +84,7 @@ class OrderScreen(Screen[None]):
             with TabPane("Timeline", id="tab-timeline"):
                 yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             with TabPane("Returns", id="tab-returns"):
-                yield Static(Text("Returns and exchanges will be run from here (they are not built yet).",
-                                  "dim"), id="returns")
+                yield ReturnsPane(self.ref)
         yield Footer()
 
     def _line_columns(self) -> None:
@@ -139,6 +139,7 @@ class OrderScreen(Screen[None]):
                 self.app.notify("\n".join(v.message for v in problems), title="Staged changes no longer fit",
                                 severity="warning", timeout=10)
         self._render_all(timeline)
+        self.query_one(ReturnsPane).reload()
         self.refresh_bindings()  # the amend keys were dimmed until the order was read
         if self._then and not self.app.read_only:
             then, self._then = self._then, None
@@ -336,6 +337,10 @@ class OrderScreen(Screen[None]):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.session.view.order.line(int(str(key)))
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-returns":  # its keys work from its tables
+            self.query_one("#ret-lines", DataTable).focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "lines":

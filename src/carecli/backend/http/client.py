@@ -26,11 +26,13 @@ import httpx
 
 from ...engine.audit import ChainProblem
 from ...engine.model import Customer
+from ...engine.returns import ReturnOrder
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, Connection, CustomerSummary, EventResult,
-    ExceptionItem, Forbidden, NewCustomerRequest, Offline, OrderView, PlaceOrderRequest, PlaceOrderResult,
-    RecoveredCommit, ReferenceData, RejectedEvent, Role, SearchPage, TimelineEntry, Unavailable,
-    error_from_json,
+    AccountView, BackendError, CommitRequest, CommitResult, Connection, CreateExchangeRequest,
+    CreateReturnRequest, CustomerSummary, EventResult, ExceptionItem, Forbidden, NewCustomerRequest,
+    Offline, OrderView, PlaceOrderRequest, PlaceOrderResult, RecoveredCommit, ReferenceData,
+    RefundReturnRequest, RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, Role,
+    SearchPage, TimelineEntry, Unavailable, VerifyReturnRequest, error_from_json,
 )
 from .journal import Entry, Journal
 from .routes import BY_NAME, MAX_QUERY_CHARS, EventBody, Identity, NoteBody, Route
@@ -148,6 +150,33 @@ class HttpBackend:
 
     def add_contact_note(self, ref: str, text: str, *, actor: str) -> TimelineEntry:
         return self._call("add_contact_note", ref=ref, body=NoteBody(text=text, actor=actor))
+
+    def return_eligibility(self, ref: str) -> ReturnEligibility:
+        return self._call("return_eligibility", ref=ref)
+
+    def list_returns(self, order_ref: str) -> list[ReturnOrder]:
+        return self._call("list_returns", ref=order_ref)
+
+    def get_return(self, return_id: str) -> ReturnOrder:
+        return self._call("get_return", return_id=return_id)
+
+    def create_return(self, req: CreateReturnRequest) -> ReturnResult:
+        return self._call("create_return", ref=req.order_ref, body=req)
+
+    def create_exchange(self, req: CreateExchangeRequest) -> ReturnResult:
+        return self._call("create_exchange", ref=req.order_ref, body=req)
+
+    def receive_return(self, req: ReturnStepRequest) -> ReturnResult:
+        return self._call("receive_return", return_id=req.return_id, body=req)
+
+    def verify_return(self, req: VerifyReturnRequest) -> ReturnResult:
+        return self._call("verify_return", return_id=req.return_id, body=req)
+
+    def refund_return(self, req: RefundReturnRequest) -> ReturnResult:
+        return self._call("refund_return", return_id=req.return_id, body=req)
+
+    def close_return(self, req: ReturnStepRequest) -> ReturnResult:
+        return self._call("close_return", return_id=req.return_id, body=req)
 
     def ping(self) -> Connection:
         try:

@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from ...engine.audit import ChainProblem
 from ...engine.events import FulfilmentEvent
 from ...engine.model import Customer
+from ...engine.returns import ReturnOrder
 from ..contract import (
     AccountView, Backend, CommitRequest, CommitResult, Connection, CustomerSummary, EventResult,
-    ExceptionItem, NewCustomerRequest, OrderView, PlaceOrderRequest, PlaceOrderResult, ReferenceData,
-    RejectedEvent, SearchPage, TimelineEntry,
+    CreateExchangeRequest, CreateReturnRequest, ExceptionItem, NewCustomerRequest, OrderView,
+    PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest, RejectedEvent,
+    ReturnEligibility, ReturnResult, ReturnStepRequest, SearchPage, TimelineEntry, VerifyReturnRequest,
 )
 
 MAX_BODY_BYTES = 256 * 1024
@@ -186,6 +188,38 @@ ROUTES: tuple[Route, ...] = (
           lambda b, a: b.add_contact_note(a["ref"], a["body"].text, actor=a["body"].actor or "unknown"),
           "A contact note on the order's timeline (audited)", body=NoteBody, writes=True,
           tags=("orders",)),
+    # returns, refunds and exchanges
+    Route("return_eligibility", "GET", "/orders/{ref}/return-eligibility", ReturnEligibility,
+          lambda b, a: b.return_eligibility(a["ref"]),
+          "Each line of an order: may it be returned now, and the rule that decided it",
+          tags=("returns",)),
+    Route("list_returns", "GET", "/orders/{ref}/returns", list[ReturnOrder],
+          lambda b, a: b.list_returns(a["ref"]), "The return orders of an order", tags=("returns",)),
+    Route("create_return", "POST", "/orders/{ref}/returns", ReturnResult,
+          lambda b, a: b.create_return(a["body"]),
+          "Open a return order (RMA) on delivered lines", body=CreateReturnRequest, writes=True,
+          if_match="expected_version", idempotency="idempotency_key", tags=("returns",)),
+    Route("create_exchange", "POST", "/orders/{ref}/exchanges", ReturnResult,
+          lambda b, a: b.create_exchange(a["body"]),
+          "A return plus replacement lines: the return order and the linked replacement order",
+          body=CreateExchangeRequest, writes=True, if_match="expected_version",
+          idempotency="idempotency_key", tags=("returns",)),
+    Route("get_return", "GET", "/returns/{return_id}", ReturnOrder,
+          lambda b, a: b.get_return(a["return_id"]), "One return order", tags=("returns",)),
+    Route("receive_return", "POST", "/returns/{return_id}/receive", ReturnResult,
+          lambda b, a: b.receive_return(a["body"]), "The parcel arrived at the warehouse",
+          body=ReturnStepRequest, writes=True, idempotency="idempotency_key", tags=("returns",)),
+    Route("verify_return", "POST", "/returns/{return_id}/verify", ReturnResult,
+          lambda b, a: b.verify_return(a["body"]), "Accept or reject each returned line, with why",
+          body=VerifyReturnRequest, writes=True, idempotency="idempotency_key", tags=("returns",)),
+    Route("refund_return", "POST", "/returns/{return_id}/refund", ReturnResult,
+          lambda b, a: b.refund_return(a["body"]),
+          "Refund the accepted lines (or settle an exchange): money moves",
+          body=RefundReturnRequest, writes=True, if_match="expected_version",
+          idempotency="idempotency_key", tags=("returns",)),
+    Route("close_return", "POST", "/returns/{return_id}/close", ReturnResult,
+          lambda b, a: b.close_return(a["body"]), "Close a refunded return",
+          body=ReturnStepRequest, writes=True, idempotency="idempotency_key", tags=("returns",)),
     Route("verify_audit", "GET", "/audit/verify", ChainProblem | None, lambda b, a: b.verify_audit(),
           "Check the audit hash chain: null when intact, else the first broken record",
           tags=("audit",)),
@@ -194,7 +228,13 @@ ROUTES: tuple[Route, ...] = (
 BY_NAME: dict[str, Route] = {r.name: r for r in ROUTES}
 
 # Path parameters that must agree with a body field (the commit's ref in the path and in the body).
-PATH_BODY_FIELDS: dict[tuple[str, str], str] = {("commit", "ref"): "order_ref"}
+PATH_BODY_FIELDS: dict[tuple[str, str], str] = {
+    ("commit", "ref"): "order_ref",
+    ("create_return", "ref"): "order_ref",
+    ("create_exchange", "ref"): "order_ref",
+    **{(name, "return_id"): "return_id"
+       for name in ("receive_return", "verify_return", "refund_return", "close_return")},
+}
 
 STATUS: dict[str, int] = {
     "bad_request": 400,

@@ -548,6 +548,7 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
     if parallel is None:
         parallel = orders >= 50_000 and (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
     kwargs: dict[str, Any] = {"demo_args": (orders, seed, block)} if parallel else {"stream": stream()}
+
     def exceptions(conn: sqlite3.Connection) -> None:
         from .events import demo_exception_rows
 
@@ -555,6 +556,36 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
         demo_exception_rows(conn, scenarios.get("declining_card"), scenarios.get("dispatched"),
                             getattr(demo, "DEMO_NOW", datetime.now(timezone.utc)))
 
-    return load_business(path, variants=list(ref.variants), locations=list(ref.locations),
-                         expected_orders=orders, meta=meta, policy=policy, progress=progress,
-                         finish=exceptions, **kwargs)
+    stats = load_business(path, variants=list(ref.variants), locations=list(ref.locations),
+                          expected_orders=orders, meta=meta, policy=policy, progress=progress,
+                          finish=exceptions, **kwargs)
+    _demo_return_in_progress(path, policy)
+    stats.bytes = Path(path).stat().st_size
+    return stats
+
+
+def _demo_return_in_progress(path: str | os.PathLike[str], policy: Policy | None) -> None:
+    """One return waiting for verification, made through the store as an agent would: the tee of the
+    returns scenario (ON-100020), created and received on the demo's clock."""
+    from ... import demo
+    from ...engine.returns import ReturnLineRequest
+    from ..contract import CreateReturnRequest, NotFound, ReturnStepRequest
+    from .store import SqliteStore
+
+    ref = demo.SCENARIOS.get("return_rules_mix")
+    now = demo.DEMO_NOW
+    with SqliteStore.open(path, policy=policy, clock=lambda: now) as store:
+        try:
+            order = store.get_order(ref).order
+        except NotFound:
+            return  # a demo too small to hold the scenarios
+        tee = next((ln for ln in order.lines if ln.sku.startswith("TEE-")), None)
+        if tee is None:  # pragma: no cover - the scenario's shape
+            return
+        ro = store.create_return(CreateReturnRequest(
+            order_ref=ref, expected_version=order.version, idempotency_key="demo-return-create", actor="demo",
+            note="Customer dropped the parcel at the post office",
+            lines=(ReturnLineRequest(line_id=tee.line_id, quantity=1, reason_code="CHANGED_MIND",
+                                     condition="unopened", comment="too big"),))).return_order
+        store.receive_return(ReturnStepRequest(return_id=ro.id, idempotency_key="demo-return-receive",
+                                               actor="demo"))

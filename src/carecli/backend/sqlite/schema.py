@@ -198,6 +198,23 @@ CREATE TABLE order_skus (
 ) WITHOUT ROWID;
 """
 
+V6_RETURNS = """
+-- Return orders (DOMAIN §7): one row per RO, its lines, verdicts and history in json.
+CREATE TABLE return_orders (
+    id         INTEGER PRIMARY KEY,
+    ro_id      TEXT NOT NULL UNIQUE,    -- RO-000001
+    rma        TEXT NOT NULL UNIQUE,    -- RMA-100005-1: what the customer quotes
+    order_id   INTEGER NOT NULL REFERENCES orders(id),
+    account    INTEGER NOT NULL REFERENCES accounts(id),
+    state      TEXT NOT NULL,           -- CREATED … CLOSED (engine.returns.TRANSITIONS)
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    json       TEXT NOT NULL            -- engine.returns.ReturnOrder
+);
+CREATE INDEX return_orders_order ON return_orders(order_id);
+CREATE INDEX return_orders_account ON return_orders(account, created_at);
+"""
+
 
 V4_EVENTS = """
 -- Fulfilment events: the inbox reads events by kind, oldest first.
@@ -306,6 +323,7 @@ MIGRATIONS: dict[int, tuple[str, Step | None]] = {
     3: (V3_ORDER_LINKS, None),
     4: (V4_EVENTS, None),
     5: (V5_USERS, None),
+    6: (V6_RETURNS, None),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -44,17 +44,21 @@ from ...engine.policy import Policy, default_policy
 from ...engine.pricing import PricingError, price
 from ...engine.rules import Violation
 from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, CustomerSummary, EventResult, ExceptionItem,
-    Forbidden, IdempotencyMismatch, LedgerEntry, NewCustomerRequest, PlaceOrderRequest, PlaceOrderResult,
-    RecoveredCommit, RejectedEvent, Connection,
-    NotFound, OrderView, PaymentDeclined, PaymentGateway, ReferenceData, Role, RuleViolations,
-    SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable, VersionConflict,
+    AccountView, BackendError, CommitRequest, CommitResult, Connection, CreateExchangeRequest,
+    CreateReturnRequest, CustomerSummary, EventResult, ExceptionItem, Forbidden,
+    IdempotencyMismatch, LedgerEntry, NewCustomerRequest, NotFound, OrderView, PaymentDeclined,
+    PaymentGateway, PlaceOrderRequest, PlaceOrderResult, RecoveredCommit, ReferenceData,
+    RefundReturnRequest, RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, Role,
+    RuleViolations, SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable,
+    VerifyReturnRequest, VersionConflict,
 )
+from ...engine.returns import ReturnOrder, describe_command
 from ..gateway import DemoGateway
 from ..ledger import effect
 from . import events as _events
 from . import outbox as _outbox
 from . import placing as _placing
+from . import returns as _returns
 from . import search as _search
 from . import users as _users
 from .rows import document_columns, order_columns, order_json
@@ -498,7 +502,8 @@ class SqliteStore:
                 f"SELECT {_search.COLS} FROM orders o JOIN customers c ON c.id = o.customer "
                 "WHERE o.customer = ? AND o.account = ? ORDER BY o.placed_at DESC, o.id DESC LIMIT 500",
                 (row[1], row[0])).fetchall()
-            return self._account_view(acct, Customer.model_validate_json(cj), docs, orders)
+            view = self._account_view(acct, Customer.model_validate_json(cj), docs, orders)
+            return view.model_copy(update={"returns": _returns.account_returns(c, row[0])})
 
         return self._read(read, snapshot=True)
 
@@ -717,6 +722,59 @@ class SqliteStore:
                   (req.idempotency_key, req_hash, ref, now.isoformat(), result.model_dump_json()))
         return result
 
+    # -- returns and refunds (backend/sqlite/returns.py does the work) --------------------------------
+    def _returns_env(self) -> "_returns.Env":
+        self.reference()
+        return _returns.Env(policy=self._policy, catalog=self._catalog, locations=self._locations,
+                            now=self._clock(), role=self._role, read_only=self._read_only, gateway=self._gateway)
+
+    def return_eligibility(self, ref: str) -> ReturnEligibility:
+        env = self._returns_env()
+        return self._read(lambda c: _returns.return_eligibility(c, self._norm_ref(ref), env), snapshot=True)
+
+    def list_returns(self, order_ref: str) -> list[ReturnOrder]:
+        return self._read(lambda c: _returns.list_returns(c, self._norm_ref(order_ref)), snapshot=True)
+
+    def get_return(self, return_id: str) -> ReturnOrder:
+        return self._read(lambda c: _returns.get_return(c, return_id), snapshot=True)
+
+    def create_return(self, req: CreateReturnRequest) -> ReturnResult:
+        if not isinstance(req, CreateReturnRequest):
+            raise TypeError("create_return() takes a CreateReturnRequest")
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.create_return(c, req, env))
+
+    def create_exchange(self, req: CreateExchangeRequest) -> ReturnResult:
+        if not isinstance(req, CreateExchangeRequest):
+            raise TypeError("create_exchange() takes a CreateExchangeRequest")
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.create_exchange(c, req, env))
+
+    def receive_return(self, req: ReturnStepRequest) -> ReturnResult:
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.receive_return(c, req, env))
+
+    def verify_return(self, req: VerifyReturnRequest) -> ReturnResult:
+        if not isinstance(req, VerifyReturnRequest):
+            raise TypeError("verify_return() takes a VerifyReturnRequest")
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.verify_return(c, req, env))
+
+    def refund_return(self, req: RefundReturnRequest) -> ReturnResult:
+        if not isinstance(req, RefundReturnRequest):
+            raise TypeError("refund_return() takes a RefundReturnRequest")
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.refund_return(c, req, env))
+
+    def close_return(self, req: ReturnStepRequest) -> ReturnResult:
+        self._forbid_if_read_only()
+        env = self._returns_env()
+        return self._write(lambda c: _returns.close_return(c, req, env))
     # -- placing orders, creating customers (backend/sqlite/placing.py) ---------------------------
     def place_order(self, req: PlaceOrderRequest) -> PlaceOrderResult:
         if not isinstance(req, PlaceOrderRequest):
@@ -897,7 +955,11 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
                 cmds = AMENDMENTS.validate_json(command)
                 what = "; ".join(describe(cmd) for cmd in cmds)
         except Exception:  # noqa: BLE001 - an old or unknown command still shows
-            what = _placing.describe_command(command) or command
+            what = _placing.describe_command(command)
+            if not what:
+                raw = json.loads(command)
+                steps = [describe_command(x) for x in raw] if isinstance(raw, list) and raw else [None]
+                what = "; ".join(s for s in steps if s) if all(steps) else command
         eff = json.loads(effect_json)
         delta = eff.get("delta")
         parts = [what]
