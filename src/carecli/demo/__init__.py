@@ -46,8 +46,9 @@ from ..engine.policy import Policy, default_policy
 from ._fast import MoneyCache
 from .catalog import WAREHOUSE_FOR_COUNTRY, WAREHOUSES, build_locations, build_variants
 from .customers import DECLINING_LAST4
-from .generator import BLOCK_CUSTOMERS, WINDOW_DAYS, Block, Plan, generate_all, plan
+from .generator import BLOCK_CUSTOMERS, WINDOW_DAYS, Block, Plan, plan
 from .generator import generate_part as _generate_part
+from .orders import OrderFactory
 from .ledger import Balance, ledger_balance, order_balance
 from .scenarios import (
     SCENARIO_DESCRIPTIONS, SCENARIOS, SEED_CASE_NEW_ADDRESS, SEED_CASE_OLD_ADDRESS, SEED_CASE_REF,
@@ -94,6 +95,31 @@ def generate(
     return _stream(orders, seed, now, pol, ref)
 
 
+class PartGenerator:
+    """Runs of one demo's :func:`plan`, generated one after another with shared caches.
+
+    ``PartGenerator(seed)(scenarios, blocks)`` is :func:`generate_part`; a worker that generates many
+    runs keeps one, so the pricing and document caches stay warm (the output is the same without).
+    """
+
+    def __init__(self, seed: int = 7, now: datetime = DEMO_NOW, *, policy: Policy | None = None,
+                 ref: DemoReference | None = None) -> None:
+        self.seed, self.now = seed, now
+        self.policy = policy if policy is not None else default_policy()
+        self.ref = ref if ref is not None else reference()
+        self.factory = OrderFactory(self.policy, self.ref.variants, self.ref.locations)
+        self.money = MoneyCache()
+
+    def __call__(self, scenarios: int, blocks: Sequence[Block]
+                 ) -> Iterator[tuple[DemoCustomer, list[Order]]]:
+        money = self.money
+        for cust, order_list, credit in _generate_part(
+                scenarios, blocks, self.seed, self.now, self.policy, self.ref.variants,
+                self.ref.locations, self.factory):
+            customer, account = cust.models(credit, money)
+            yield DemoCustomer(customer, account), order_list
+
+
 def generate_part(
     scenarios: int, blocks: Sequence[Block], seed: int = 7, now: datetime = DEMO_NOW, *,
     policy: Policy | None = None, ref: DemoReference | None = None,
@@ -103,26 +129,17 @@ def generate_part(
     ``generate(n, seed)`` is ``generate_part`` over all of ``plan(n, seed)``; a loader may hand
     consecutive runs of the plan to different processes and get the same business back.
     """
-    pol = policy if policy is not None else default_policy()
-    ref = ref if ref is not None else reference()
-    money = MoneyCache()
-    for cust, order_list, credit in _generate_part(scenarios, blocks, seed, now, pol, ref.variants,
-                                                   ref.locations):
-        customer, account = cust.models(credit, money)
-        yield DemoCustomer(customer, account), order_list
+    return PartGenerator(seed, now, policy=policy, ref=ref)(scenarios, blocks)
 
 
 def _stream(orders: int, seed: int, now: datetime, policy: Policy, ref: DemoReference
             ) -> Iterator[tuple[DemoCustomer, list[Order]]]:
-    money = MoneyCache()
-    for cust, order_list, credit in generate_all(orders, seed, now, policy, ref.variants,
-                                                 ref.locations):
-        customer, account = cust.models(credit, money)
-        yield DemoCustomer(customer, account), order_list
+    p = plan(orders, seed)
+    yield from PartGenerator(seed, now, policy=policy, ref=ref)(p.scenarios, p.blocks)
 
 
 __all__ = [
-    "BLOCK_CUSTOMERS", "Block", "Plan", "DEMO_NOW", "DECLINING_LAST4", "DemoCustomer", "DemoReference", "SCENARIOS",
+    "BLOCK_CUSTOMERS", "Block", "PartGenerator", "Plan", "DEMO_NOW", "DECLINING_LAST4", "DemoCustomer", "DemoReference", "SCENARIOS",
     "SCENARIO_DESCRIPTIONS", "SEED_CASE_NEW_ADDRESS", "SEED_CASE_OLD_ADDRESS", "SEED_CASE_REF",
     "WAREHOUSES", "WAREHOUSE_FOR_COUNTRY", "WINDOW_DAYS", "Balance", "generate", "generate_part",
     "ledger_balance", "order_balance", "plan", "reference",

@@ -348,9 +348,12 @@ class RandomBusiness:
 
 
 def generate_part(scenarios: int, blocks: Iterable[Block], seed: int, now: datetime, policy: Policy,
-                  variants, locations) -> Iterator[tuple[Cust, list[Order], int]]:
-    """The first ``scenarios`` named scenarios, then the given blocks, in that order."""
-    factory = OrderFactory(policy, variants, locations)
+                  variants, locations, factory: OrderFactory | None = None
+                  ) -> Iterator[tuple[Cust, list[Order], int]]:
+    """The first ``scenarios`` named scenarios, then the given blocks, in that order. A ``factory``
+    kept across calls keeps its caches warm (its output does not depend on them)."""
+    if factory is None:
+        factory = OrderFactory(policy, variants, locations)
     if scenarios:
         for sc in build_scenarios(factory, now)[:scenarios]:
             order, credit = factory.finish(sc.draft)
@@ -360,11 +363,5 @@ def generate_part(scenarios: int, blocks: Iterable[Block], seed: int, now: datet
         yield from business.block(blk)
 
 
-def generate_all(orders: int, seed: int, now: datetime, policy: Policy, variants, locations
-                 ) -> Iterator[tuple[Cust, list[Order], int]]:
-    p = plan(orders, seed)
-    return generate_part(p.scenarios, p.blocks, seed, now, policy, variants, locations)
-
-
-__all__ = ["BLOCK_CUSTOMERS", "Block", "Plan", "RandomBusiness", "WINDOW_DAYS", "generate_all",
-           "generate_part", "order_counts", "plan"]
+__all__ = ["BLOCK_CUSTOMERS", "Block", "Plan", "RandomBusiness", "WINDOW_DAYS", "generate_part",
+           "order_counts", "plan"]

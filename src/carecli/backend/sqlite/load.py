@@ -268,12 +268,13 @@ def _worker_main(out: Any, units: list[Unit], seed: int, policy: Policy | None, 
         pol = policy or default_policy()
         ref = demo.reference()
         locmap = {loc.id: loc for loc in ref.locations}
+        part = demo.PartGenerator(seed, policy=pol, ref=ref)
         gc.freeze()  # the modules and reference data: never garbage, never scanned again
         for scenarios, blocks in units:
             first_c = 1 if scenarios else blocks[0].first_no
             first_o = 1 if scenarios else blocks[0].first_ref - FIRST_REF + 1
             conv = Converter(pol, locmap, first_c, first_o)
-            for dc, os_ in demo.generate_part(scenarios, blocks, seed, policy=pol, ref=ref):
+            for dc, os_ in part(scenarios, blocks):
                 conv.add(dc.customer, dc.account, os_)
                 if conv.batch.n_orders >= batch:
                     out.put(("rows", conv.take()))
