@@ -430,7 +430,8 @@ def load_business(
         stats.orders, stats.customers, stats.documents = result["orders"], result["customers"], result["documents"]
         for k, v in result.get("cpu", {}).items():
             stats.phases[f"cpu {k}"] = v
-        stats.phases["cpu writer (orders)"] = time.process_time() - cpu0
+        key = "cpu writer" if conv is None else "cpu (one process)"
+        stats.phases[key] = time.process_time() - cpu0
 
         now_ = time.perf_counter()
         stats.phases["orders"], t_phase = now_ - t_phase, now_
