@@ -325,6 +325,7 @@ def _batches_from_workers(orders: int, seed: int, policy: Policy | None, block: 
 
     max_ids: dict[str, int] = {}
     customers = n_orders = documents = 0
+    finished = False
     try:
         for u in range(len(units)):
             w = u % workers
@@ -343,9 +344,11 @@ def _batches_from_workers(orders: int, seed: int, policy: Policy | None, block: 
             cpu += get(w)[1]
         result.update(customers=customers, orders=n_orders, documents=documents, max_ids=max_ids,
                       cpu={f"workers ({workers})": cpu})
+        finished = True
     finally:
         for proc in procs:
-            proc.join(timeout=5)
+            # After a failure a worker may be waiting on a full queue that nobody will read.
+            proc.join(timeout=5 if finished else 0.1)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
@@ -510,8 +513,8 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
     """Build the deterministic demo business (:mod:`carecli.demo`) into a store at ``path``.
 
     ``parallel`` (default: from 50,000 orders on a host with more than one core) generates it in
-    ``workers`` processes (default: one per core), ``block`` orders per unit of work; the store is the
-    same either way, whatever the number of workers.
+    ``workers`` processes (default: one per core, two to four), ``block`` orders per unit of work; the
+    store is the same either way, whatever the number of workers.
     """
     from ... import demo
 
@@ -532,7 +535,8 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
     if parallel is None:
         parallel = orders >= 50_000 and (os.cpu_count() or 1) > 1
     if workers is None:
-        workers = max(2, os.cpu_count() or 1)
+        # One per core; past four the writer (one core's worth of inserts) is what they wait for.
+        workers = min(4, max(2, os.cpu_count() or 1))
     if workers < 1:
         raise ValueError("a parallel build needs at least one worker")
     kwargs: dict[str, Any] = ({"demo_args": (orders, seed, block, workers)} if parallel
