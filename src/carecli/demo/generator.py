@@ -12,8 +12,8 @@ prefix of a larger one with the same seed (only the last customer's orders are c
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import floor  # floor(x) costs 40 % of int(x) for x >= 0, and every random draw uses one
 from typing import Iterable, Iterator
@@ -51,7 +51,6 @@ _TRANSIT_S = {"STANDARD": (44 * 3600, 120 * 3600), "EXPRESS": (20 * 3600, 50 * 3
               "NEXT_DAY": (12 * 3600, 30 * 3600)}
 _HOME_STEPS = (ALLOCATED, PICKED, PACKED, DISPATCHED, DELIVERED)
 _COLLECT_STEPS = (ALLOCATED, PICKED, PACKED, DISPATCHED, READY, DELIVERED)
-
 
 
 def _stream(seed: int, block: int, kind: str) -> random.Random:
