@@ -102,6 +102,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo store built: {stats.orders:,} orders, {stats.customers:,} customers, "
           f"{stats.bytes / 1_000_000:,.1f} MB in {stats.seconds:,.1f} s")
     print(f"  {path}")
+    print("  " + ", ".join(f"{k} {v:,.1f} s" for k, v in stats.phases.items() if k != "setup"))
     case = stats.meta.get("seed_case_ref")
     if case:
         print(f"  try the seed case: order {case}")

@@ -60,6 +60,58 @@ def test_parallel_build_equals_serial_build(tmp_path):
     assert _dump(a) == _dump(b)
 
 
+def test_the_same_seed_gives_the_same_store_with_one_worker_or_several(tmp_path):
+    """Workers take units of the plan in turn; the store must not depend on how many there are, nor
+    on how the plan is cut into units."""
+    from carecli.backend.sqlite.load import work_units
+
+    orders, seed = 7000, 5
+    units = work_units(demo.plan(orders, seed), 700)
+    assert len(units) >= 4  # so that two workers each take several units, interleaved
+    dumps = []
+    for name, workers, block in (("one", 1, 700), ("two", 2, 700), ("three", 3, 3000)):
+        p = tmp_path / f"{name}.db"
+        stats = build_demo(p, orders=orders, seed=seed, parallel=True, workers=workers, block=block)
+        assert stats.orders == orders
+        dumps.append(_dump(p))
+    assert dumps[0] == dumps[1] == dumps[2]
+    serial = tmp_path / "serial.db"
+    stats = build_demo(serial, orders=orders, seed=seed, parallel=False)
+    assert _dump(serial) == dumps[0]
+    with sqlite3.connect(serial) as c:
+        assert c.execute("SELECT count(*) FROM orders").fetchone()[0] == orders
+        assert c.execute("SELECT count(*) FROM documents").fetchone()[0] == stats.documents
+        # row ids as a serial build gives them: orders by ref, documents in order, no gaps
+        assert c.execute("SELECT min(id), max(id) FROM documents").fetchone() == (1, stats.documents)
+        assert c.execute("SELECT count(*) FROM orders WHERE id != CAST(substr(ref, 4) AS INTEGER) - 100000"
+                         ).fetchone()[0] == 0
+
+
+def test_work_units_cover_the_plan_once_in_order():
+    from carecli.backend.sqlite.load import work_units
+
+    p = demo.plan(9000, 3)
+    for block in (1, 700, 5000, 10**9):
+        units = work_units(p, block)
+        assert [u[0] for u in units] == [p.scenarios] + [0] * (len(units) - 1)
+        assert [b for _, bs in units for b in bs] == list(p.blocks)
+        assert all(bs for _, bs in units[1:])
+    assert work_units(demo.plan(12, 3), 700) == [(12, ())]
+
+
+def test_a_worker_that_fails_fails_the_build_and_leaves_nothing(tmp_path):
+    """A failure inside a worker (here: a policy with no German tax rates) reaches the caller with the
+    worker's own message; the build's temporary file is removed."""
+    from carecli.engine.policy import default_policy
+
+    pol = default_policy()
+    pol = pol.model_copy(update={"tax": tuple(j for j in pol.tax if j.country != "DE")})
+    p = tmp_path / "store.db"
+    with pytest.raises(RuntimeError, match=r"demo worker \d failed(.|\n)*no tax rate for"):
+        build_demo(p, orders=3000, seed=1, parallel=True, workers=2, block=700, policy=pol)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_build_leaves_the_old_store_alone(tmp_path):
     p = tmp_path / "store.db"
     build_demo(p, orders=40, parallel=False)

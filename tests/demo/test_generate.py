@@ -229,3 +229,66 @@ def test_output_does_not_depend_on_hash_randomisation():
                              check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_blocks_generated_apart_and_out_of_order_make_the_same_business():
+    """Each block has random streams of its own: generated separately, in any order, they join up to
+    exactly the business generate() streams (what lets several processes build one demo)."""
+    from carecli.demo import BLOCK_CUSTOMERS, generate_part, plan
+
+    n, seed = 7_000, 13
+    p = plan(n, seed)
+    assert len(p.blocks) >= 3 and p.scenarios == 20
+    assert sum(b.orders for b in p.blocks) + p.scenarios == n
+    for prev, b in zip(p.blocks, p.blocks[1:]):
+        assert b.index == prev.index + 1
+        assert b.first_no == prev.first_no + BLOCK_CUSTOMERS
+        assert b.first_ref == prev.first_ref + prev.orders
+    whole = list(generate(n, seed))
+    late = list(generate_part(0, p.blocks[2:], seed))  # generated first
+    early = list(generate_part(p.scenarios, p.blocks[:1], seed))
+    middle = list(generate_part(0, p.blocks[1:2], seed))
+    assert early + middle + late == whole
+    refs = [o.ref for _, os_ in whole for o in os_]
+    assert refs == [f"ON-{100_001 + i}" for i in range(n)]
+    nos = [int(dc.customer.id.split("-")[1]) for dc, _ in whole]
+    assert nos == list(range(1, len(whole) + 1))
+
+
+def test_the_plan_is_cut_like_the_business():
+    from carecli.demo import plan
+
+    assert plan(0, 7).blocks == () and plan(0, 7).scenarios == 0
+    assert plan(5, 7).scenarios == 5 and plan(5, 7).blocks == ()
+    big, small = plan(9_000, 7), plan(4_000, 7)
+    assert small.blocks[:-1] == big.blocks[:len(small.blocks) - 1]
+    last = small.blocks[-1]
+    assert last.orders < big.blocks[len(small.blocks) - 1].orders
+
+
+def test_phone_numbers_are_a_directory_not_a_handful(sample):
+    """Nearly every customer has a number of their own, in the metro's numbering plan."""
+    phones = [dc.customer.phone for dc, _ in sample[20:] if dc.customer.phone]
+    assert len(phones) > 2_500
+    counts = Counter(phones)
+    assert len(counts) >= 0.995 * len(phones)
+    assert max(counts.values()) <= 2
+    for dc, _ in sample[20:]:
+        c = dc.customer
+        ph = c.phone
+        if not ph:
+            continue
+        assert dc.account.customer_id == c.id
+        if ph.startswith("+1"):
+            assert re.fullmatch(r"\+1[2-9]\d\d[2-9]\d{6}", ph), ph
+            exchange = ph[5:8]
+            assert exchange != "555" and exchange[1:] != "11", ph
+        elif ph.startswith("+61"):
+            assert re.fullmatch(r"\+61(4\d{8}|[237][3-9]\d{7})", ph), ph
+        else:
+            assert re.fullmatch(r"\+49(1[567]\d\d{7}|(30|40|89)[2-9]\d{7})", ph), ph
+    # the same customer has the same number on their home address
+    for dc, os_ in sample[20:200]:
+        for o in os_:
+            if o.fulfilment.kind == "HOME_DELIVERY":
+                assert o.fulfilment.address.phone == dc.customer.phone

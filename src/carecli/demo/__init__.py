@@ -9,11 +9,14 @@ Pure Python over the engine's models: no clock, no global random, no I/O, no sql
         ...
 
 * :func:`reference` is the same for every seed: 50 products, ~370 variants, 7 stores (one closed).
-* :func:`generate` is a pure function of ``(orders, seed, now)`` (one ``random.Random(seed)``); it
-  streams, so a loader can take a million orders without holding them. The first orders are always
-  the named :data:`SCENARIOS` (``ON-100001`` … ``ON-100020``, the same for every seed), the first of
-  them the seed's case :data:`SEED_CASE_REF`; the random business follows. A smaller demo is a
-  prefix of a larger one with the same seed (the last customer's orders are cut short).
+* :func:`generate` is a pure function of ``(orders, seed, now)``; it streams, so a loader can take a
+  million orders without holding them. The first orders are always the named :data:`SCENARIOS`
+  (``ON-100001`` … ``ON-100020``, the same for every seed), the first of them the seed's case
+  :data:`SEED_CASE_REF`; the random business follows in blocks of customers, each with random
+  streams of its own seeded from ``(seed, block)`` (see ``generator``): :func:`plan` lays the blocks
+  out and :func:`generate_part` generates any run of them, so several processes can share the work
+  and the business is the same whichever process made which block. A smaller demo is a prefix of a
+  larger one with the same seed (the last customer's orders are cut short).
 * Every order is priced by the policy's rules and carries its ledger: an ``ORDER`` invoice and a
   capture of its grand total, and for every later change a credit memo settled by a refund to the
   original payment (or store credit), so that per order captured − refunded − store credit =
@@ -36,14 +39,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..engine.model import BillingAccount, Customer, Order, PickupLocation, Variant
 from ..engine.policy import Policy, default_policy
 from ._fast import MoneyCache
 from .catalog import WAREHOUSE_FOR_COUNTRY, WAREHOUSES, build_locations, build_variants
 from .customers import DECLINING_LAST4
-from .generator import WINDOW_DAYS, generate_all
+from .generator import BLOCK_CUSTOMERS, WINDOW_DAYS, Block, Plan, plan
+from .generator import generate_part as _generate_part
+from .orders import OrderFactory
 from .ledger import Balance, ledger_balance, order_balance
 from .scenarios import (
     SCENARIO_DESCRIPTIONS, SCENARIOS, SEED_CASE_NEW_ADDRESS, SEED_CASE_OLD_ADDRESS, SEED_CASE_REF,
@@ -90,18 +95,52 @@ def generate(
     return _stream(orders, seed, now, pol, ref)
 
 
+class PartGenerator:
+    """Runs of one demo's :func:`plan`, generated one after another with shared caches.
+
+    ``PartGenerator(seed)(scenarios, blocks)`` is :func:`generate_part`; a worker that generates many
+    runs keeps one, so the pricing and document caches stay warm (the output is the same without).
+    """
+
+    def __init__(self, seed: int = 7, now: datetime = DEMO_NOW, *, policy: Policy | None = None,
+                 ref: DemoReference | None = None) -> None:
+        self.seed, self.now = seed, now
+        self.policy = policy if policy is not None else default_policy()
+        self.ref = ref if ref is not None else reference()
+        self.factory = OrderFactory(self.policy, self.ref.variants, self.ref.locations)
+        self.money = MoneyCache()
+
+    def __call__(self, scenarios: int, blocks: Sequence[Block]
+                 ) -> Iterator[tuple[DemoCustomer, list[Order]]]:
+        money = self.money
+        for cust, order_list, credit in _generate_part(
+                scenarios, blocks, self.seed, self.now, self.policy, self.ref.variants,
+                self.ref.locations, self.factory):
+            customer, account = cust.models(credit, money)
+            yield DemoCustomer(customer, account), order_list
+
+
+def generate_part(
+    scenarios: int, blocks: Sequence[Block], seed: int = 7, now: datetime = DEMO_NOW, *,
+    policy: Policy | None = None, ref: DemoReference | None = None,
+) -> Iterator[tuple[DemoCustomer, list[Order]]]:
+    """A run of a demo's :func:`plan`: its first ``scenarios`` named scenarios, then ``blocks``.
+
+    ``generate(n, seed)`` is ``generate_part`` over all of ``plan(n, seed)``; a loader may hand
+    consecutive runs of the plan to different processes and get the same business back.
+    """
+    return PartGenerator(seed, now, policy=policy, ref=ref)(scenarios, blocks)
+
+
 def _stream(orders: int, seed: int, now: datetime, policy: Policy, ref: DemoReference
             ) -> Iterator[tuple[DemoCustomer, list[Order]]]:
-    money = MoneyCache()
-    for cust, order_list, credit in generate_all(orders, seed, now, policy, ref.variants,
-                                                 ref.locations):
-        customer, account = cust.models(credit, money)
-        yield DemoCustomer(customer, account), order_list
+    p = plan(orders, seed)
+    yield from PartGenerator(seed, now, policy=policy, ref=ref)(p.scenarios, p.blocks)
 
 
 __all__ = [
-    "DEMO_NOW", "DECLINING_LAST4", "DemoCustomer", "DemoReference", "SCENARIOS",
+    "BLOCK_CUSTOMERS", "Block", "PartGenerator", "Plan", "DEMO_NOW", "DECLINING_LAST4", "DemoCustomer", "DemoReference", "SCENARIOS",
     "SCENARIO_DESCRIPTIONS", "SEED_CASE_NEW_ADDRESS", "SEED_CASE_OLD_ADDRESS", "SEED_CASE_REF",
-    "WAREHOUSES", "WAREHOUSE_FOR_COUNTRY", "WINDOW_DAYS", "Balance", "generate", "ledger_balance",
-    "order_balance", "reference",
+    "WAREHOUSES", "WAREHOUSE_FOR_COUNTRY", "WINDOW_DAYS", "Balance", "generate", "generate_part",
+    "ledger_balance", "order_balance", "plan", "reference",
 ]

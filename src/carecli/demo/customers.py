@@ -13,7 +13,7 @@ from math import floor  # floor(x) costs 40 % of int(x) for x >= 0, and every ra
 from ..engine.model import Address, BillingAccount, Customer, NotificationPreferences, PaymentMethod
 from ._fast import builder, maker
 from .people import (
-    AU_MOBILES, CULTURES, EMAIL_DOMAINS, METROS_BY_MARKET, Metro, Place, email_part,
+    AU_MOBILE, CULTURES, DE_MOBILES, EMAIL_DOMAINS, METROS_BY_MARKET, Metro, Place, email_part,
 )
 
 make_card = maker(PaymentMethod)
@@ -99,13 +99,27 @@ def street_address(rng: random.Random, place: Place) -> tuple[str, str, str]:
 
 
 def phone_for(rng: random.Random, metro: Metro) -> str:
+    """A number in the metro's numbering plan (E.164): a directory where numbers rarely repeat.
+
+    US: area code + exchange 200–999 (never ``N11``, never ``555``) + 4 digits, ~8 million numbers
+    per area code. Australia: 60 % mobiles (``+614`` + 8 digits), else a landline of the metro's
+    area. Germany: 30 % mobiles, else a landline of the city (8 digits).
+    """
     r = rng.random
     prefixes = metro.phones
-    if metro.country == "US":
-        return f"{prefixes[floor(r() * len(prefixes))]}01{floor(r() * 100):02d}"
-    if metro.country == "AU" and r() < 0.6:
-        return AU_MOBILES[floor(r() * len(AU_MOBILES))]
-    return f"{prefixes[floor(r() * len(prefixes))]}{floor(r() * 1000):03d}"
+    country = metro.country
+    if country == "US":
+        exchange = 200 + floor(r() * 800)
+        if exchange % 100 == 11 or exchange == 555:
+            exchange += 1
+        return f"{prefixes[floor(r() * len(prefixes))]}{exchange}{floor(r() * 10_000):04d}"
+    if country == "AU":
+        if r() < 0.6:
+            return f"{AU_MOBILE}{floor(r() * 100_000_000):08d}"
+        return f"{prefixes[floor(r() * len(prefixes))]}{floor(r() * 10_000_000):07d}"
+    if r() < 0.3:
+        return f"{DE_MOBILES[floor(r() * len(DE_MOBILES))]}{floor(r() * 10_000_000):07d}"
+    return f"{prefixes[floor(r() * len(prefixes))]}{20_000_000 + floor(r() * 80_000_000)}"
 
 
 _LAST4 = tuple(f"{i:04d}" for i in range(10_000))

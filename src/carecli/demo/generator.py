@@ -1,17 +1,22 @@
-"""The random part of the demo business: customers and their orders, one customer at a time.
+"""The random part of the demo business: customers and their orders, one block of customers at a time.
 
-Everything comes from one ``random.Random(seed)`` stream consumed in a fixed order, so the output is
-a pure function of (seed, now, orders), and a smaller demo is a prefix of a larger one with the same
-seed (only the last customer's orders are cut short).
+The business after the named scenarios is cut into blocks of :data:`BLOCK_CUSTOMERS` customers. Each
+block draws from two random streams of its own, seeded from ``(seed, block index)``: one gives the
+number of orders of each of its customers (cheap, so anyone can lay out every block's first customer
+number and first order ref — :func:`plan`), the other everything else. A block is therefore a pure
+function of (seed, now, its index, where it is cut) and blocks can be generated in any process, in any
+order: the same seed gives the same business however many processes build it. A smaller demo is a
+prefix of a larger one with the same seed (only the last customer's orders are cut short).
 """
 
 from __future__ import annotations
 
 import random
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import floor  # floor(x) costs 40 % of int(x) for x >= 0, and every random draw uses one
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..engine.model import Order
 from ..engine.policy import Policy
@@ -21,8 +26,9 @@ from .orders import (
     ALLOCATED, BOOKED, DELIVERED, DISPATCHED, PACKED, PICKED, READY, DLine, Draft, Event,
     OrderFactory, VInfo,
 )
-from .scenarios import FIRST_REF, build_scenarios
+from .scenarios import FIRST_REF, SCENARIO_NAMES, build_scenarios
 
+BLOCK_CUSTOMERS = 1000  # customers per block (part of the demo's definition: it shapes the streams)
 WINDOW_DAYS = 120  # orders are placed over the 120 days before ``now``
 _WINDOW_S = WINDOW_DAYS * 86400
 _RECENT_S = 7 * 86400
@@ -47,6 +53,53 @@ _HOME_STEPS = (ALLOCATED, PICKED, PACKED, DISPATCHED, DELIVERED)
 _COLLECT_STEPS = (ALLOCATED, PICKED, PACKED, DISPATCHED, READY, DELIVERED)
 
 
+def _stream(seed: int, block: int, kind: str) -> random.Random:
+    """The random stream ``kind`` of a block: seeded from text, which ``random`` hashes with SHA-512,
+    so it is the same in every process and on every platform."""
+    return random.Random(f"carecli-demo/{seed}/{block}/{kind}")
+
+
+def order_counts(seed: int, block: int) -> list[int]:
+    """Orders of each customer of a block, in customer order (before any cut)."""
+    r = _stream(seed, block, "counts").random
+    cum = _ORDERS_CUM
+    return [bisect_right(cum, r()) + 1 for _ in range(BLOCK_CUSTOMERS)]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Where a block of random customers sits in the demo business."""
+
+    index: int
+    first_no: int  # customer number of its first customer (CUS-<no>, and the store's row id)
+    first_ref: int  # ref number of its first order (ON-<ref>)
+    orders: int  # orders it holds: all its customers' unless it is the last block, cut short
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The layout of a demo of ``orders`` orders: the named scenarios it holds, then its blocks."""
+
+    orders: int
+    scenarios: int  # how many of the named scenarios (all of them unless the demo is smaller)
+    blocks: tuple[Block, ...]
+
+
+def plan(orders: int, seed: int) -> Plan:
+    """Lay the demo out in blocks: cheap (one random number per customer)."""
+    n_sc = min(orders, len(SCENARIO_NAMES))
+    remaining = orders - n_sc
+    blocks: list[Block] = []
+    no, ref, b = len(SCENARIO_NAMES) + 1, FIRST_REF + len(SCENARIO_NAMES), 0
+    while remaining > 0:
+        take = min(sum(order_counts(seed, b)), remaining)
+        blocks.append(Block(b, no, ref, take))
+        no += BLOCK_CUSTOMERS
+        ref += take
+        remaining -= take
+        b += 1
+    return Plan(orders, n_sc, tuple(blocks))
+
 
 def _reached(times: tuple[int, ...], steps: tuple[int, ...], age: int) -> int:
     """The last step whose time (seconds after placing) is not after ``age``."""
@@ -61,7 +114,8 @@ def _reached(times: tuple[int, ...], steps: tuple[int, ...], age: int) -> int:
 class RandomBusiness:
     def __init__(self, factory: OrderFactory, seed: int, now: datetime) -> None:
         self.f = factory
-        self.rng = random.Random(seed)
+        self.seed = seed
+        self.rng = _stream(seed, 0, "business")
         self.now = now
         # Products per currency, each with its sellable in-stock variants; backorder-only variants.
         self.products: dict[str, list[list[VInfo]]] = {}
@@ -79,14 +133,18 @@ class RandomBusiness:
             lst.sort(key=lambda v: v.sku)
 
     # ------------------------------------------------------------------------------------------
-    def customers(self, first_no: int, first_ref: int, remaining: int
-                  ) -> Iterator[tuple[Cust, list[Order], int]]:
-        no, ref = first_no, first_ref
-        r = self.rng.random
+    def block(self, blk: Block) -> Iterator[tuple[Cust, list[Order], int]]:
+        """The customers of one block with their orders, ``blk.orders`` orders in all."""
+        self.rng = rng = _stream(self.seed, blk.index, "business")
+        counts = order_counts(self.seed, blk.index)
+        no, ref = blk.first_no, blk.first_ref
+        remaining = blk.orders
         now = self.now
-        while remaining > 0:
-            cust = random_customer(self.rng, no, now)
-            n = bisect_right(_ORDERS_CUM, r()) + 1
+        finish = self.f.finish
+        for n in counts:
+            if remaining <= 0:
+                return
+            cust = random_customer(rng, no, now)
             if n == 1:
                 ages = [self._age()]
             else:
@@ -96,7 +154,6 @@ class RandomBusiness:
                     del ages[n:]
             orders: list[Order] = []
             credit = 0
-            finish = self.f.finish
             for age in ages:
                 order, sc = finish(self.order(cust, ref, now - timedelta(0, age), age))
                 orders.append(order)
@@ -289,19 +346,21 @@ class RandomBusiness:
         return self._quick(d, qtys).grand
 
 
-def generate_all(orders: int, seed: int, now: datetime, policy: Policy, variants, locations
-                 ) -> Iterator[tuple[Cust, list[Order], int]]:
-    factory = OrderFactory(policy, variants, locations)
-    scenarios = build_scenarios(factory, now)
-    remaining = orders
-    for sc in scenarios:
-        if remaining <= 0:
-            return
-        order, credit = factory.finish(sc.draft)
-        yield sc.customer, [order], credit
-        remaining -= 1
+def generate_part(scenarios: int, blocks: Iterable[Block], seed: int, now: datetime, policy: Policy,
+                  variants, locations, factory: OrderFactory | None = None
+                  ) -> Iterator[tuple[Cust, list[Order], int]]:
+    """The first ``scenarios`` named scenarios, then the given blocks, in that order. A ``factory``
+    kept across calls keeps its caches warm (its output does not depend on them)."""
+    if factory is None:
+        factory = OrderFactory(policy, variants, locations)
+    if scenarios:
+        for sc in build_scenarios(factory, now)[:scenarios]:
+            order, credit = factory.finish(sc.draft)
+            yield sc.customer, [order], credit
     business = RandomBusiness(factory, seed, now)
-    yield from business.customers(len(scenarios) + 1, FIRST_REF + len(scenarios), remaining)
+    for blk in blocks:
+        yield from business.block(blk)
 
 
-__all__ = ["generate_all", "RandomBusiness", "WINDOW_DAYS"]
+__all__ = ["BLOCK_CUSTOMERS", "Block", "Plan", "RandomBusiness", "WINDOW_DAYS", "generate_part",
+           "order_counts", "plan"]

@@ -6,8 +6,12 @@
 * Places: US cities that have a tax jurisdiction in the default policy, with real street names and
   postcodes of that city; Australian suburbs of Sydney, Melbourne and Brisbane with their postcodes;
   a few German cities.
-* Phones are in the ranges reserved for fiction (US 555-01xx, the Australian ACMA ranges, German
-  drama numbers); e-mail domains are the reserved ``example.*`` ones. No real person is reachable.
+* Phones are a realistic directory: the metro's own area codes (overlays included) with random
+  subscriber numbers in the national plan's shape (US ``NXX-XXXX`` with no ``N11`` or ``555``
+  exchange, Australian and German landlines and mobiles), so nearly every customer has a number of
+  their own. The named scenarios keep numbers from the ranges reserved for fiction (US 555-01xx).
+  E-mail domains are the reserved ``example.*`` ones. The demo never calls or texts anyone: its
+  notifications stay in the store's outbox.
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ class Metro:
     country: str
     weight: int
     places: tuple[Place, ...]
-    phones: tuple[str, ...]  # E.164 prefixes; a random suffix completes them (see phone_for)
+    phones: tuple[str, ...]  # E.164 landline prefixes; customers.phone_for completes them
     stores: tuple[str, ...] = ()  # click & collect stores the customers of this metro use
 
 
@@ -125,60 +129,56 @@ US_METROS: tuple[Metro, ...] = (
                                      "W Belmont Ave", "N Halsted St", "N Broadway", "W Division St",
                                      "S Dearborn St", "N Sheffield Ave", "W Fullerton Ave",
                                      "N Damen Ave", "E 53rd St", "N Lincoln Ave")),),
-          ("+1312555", "+1773555"), ("ST-CHI", "ST-EVA")),
+          ("+1312", "+1773", "+1872"), ("ST-CHI", "ST-EVA")),
     Metro("Evanston", "US", 5, (_us("Evanston", "IL", ("60201", "60202"),
                                     ("Chicago Ave", "Sherman Ave", "Davis St", "Central St",
                                      "Ridge Ave", "Dempster St", "Orrington Ave", "Main St")),),
-          ("+1847555",), ("ST-EVA", "ST-CHI")),
+          ("+1847", "+1224"), ("ST-EVA", "ST-CHI")),
     Metro("Milwaukee", "US", 8, (_us("Milwaukee", "WI", ("53202", "53204", "53207", "53208",
                                                           "53211", "53212"),
                                      ("N Farwell Ave", "E Brady St", "S Kinnickinnic Ave",
                                       "N Downer Ave", "W Wisconsin Ave", "N Prospect Ave",
                                       "W Vliet St", "S 2nd St", "N Oakland Ave")),),
-          ("+1414555",), ("ST-MKE",)),
+          ("+1414",), ("ST-MKE",)),
     Metro("New York", "US", 20, (_us("New York", "NY", ("10003", "10009", "10011", "10012", "10014",
                                                          "10024", "10025", "10027", "10128"),
                                      ("Broadway", "Bleecker St", "Amsterdam Ave", "E 7th St",
                                       "W 4th St", "Lexington Ave", "Columbus Ave", "W 85th St",
                                       "Avenue A", "Hudson St")),),
-          ("+1212555", "+1646555", "+1917555"), ("ST-NYC",)),
+          ("+1212", "+1646", "+1917", "+1332"), ("ST-NYC",)),
     Metro("Austin", "US", 10, (_us("Austin", "TX", ("78701", "78702", "78703", "78704", "78705",
                                                      "78751"),
                                    ("S Congress Ave", "E Cesar Chavez St", "Guadalupe St",
                                     "S Lamar Blvd", "Rosewood Ave", "W 6th St", "Duval St",
                                     "Manor Rd")),),
-          ("+1512555",)),
+          ("+1512", "+1737")),
     Metro("Denver", "US", 9, (_us("Denver", "CO", ("80202", "80203", "80205", "80206", "80210",
                                                     "80211", "80218"),
                                   ("Larimer St", "E Colfax Ave", "S Pearl St", "Tennyson St",
                                    "Blake St", "E 17th Ave", "Federal Blvd", "S Broadway")),),
-          ("+1303555", "+1720555")),
+          ("+1303", "+1720")),
     Metro("Miami", "US", 8, (_us("Miami", "FL", ("33125", "33127", "33130", "33131", "33133",
                                                  "33137"),
                                  ("Brickell Ave", "NW 2nd Ave", "SW 8th St", "Biscayne Blvd",
                                   "Coral Way", "NE 2nd Ave", "SW 22nd St")),),
-          ("+1305555", "+1786555")),
+          ("+1305", "+1786")),
     Metro("Boston", "US", 9, (_us("Boston", "MA", ("02108", "02115", "02116", "02118", "02127",
                                                     "02130"),
                                   ("Newbury St", "Tremont St", "Boylston St", "Commonwealth Ave",
                                    "Centre St", "Beacon St", "Columbus Ave", "E Broadway")),),
-          ("+1617555", "+1857555")),
+          ("+1617", "+1857")),
     Metro("Portland", "US", 6, (_us("Portland", "OR", ("97205", "97209", "97210", "97211", "97214",
                                                         "97232"),
                                     ("SE Hawthorne Blvd", "NW 23rd Ave", "NE Alberta St",
                                      "SE Division St", "N Mississippi Ave", "NE Broadway",
                                      "SW Alder St")),),
-          ("+1503555", "+1971555")),
+          ("+1503", "+1971")),
 )
 
-# Mobile numbers the Australian regulator reserves for fiction, and fictional landline ranges.
-AU_MOBILES = (
-    "+61491570006", "+61491570156", "+61491570157", "+61491570158", "+61491570159", "+61491570110",
-    "+61491570313", "+61491570737", "+61491571266", "+61491571491", "+61491571804", "+61491572549",
-    "+61491572665", "+61491572983", "+61491573770", "+61491573087", "+61491574118", "+61491574632",
-    "+61491575254", "+61491575789", "+61491576398", "+61491576801", "+61491577426", "+61491577644",
-    "+61491578957", "+61491578148", "+61491578888", "+61491579212", "+61491579760", "+61491579455",
-)
+# Mobile prefixes: Australian 04xx, German 015x/016x/017x (E.164).
+AU_MOBILE = "+614"
+DE_MOBILES = ("+49151", "+49152", "+49157", "+49160", "+49162", "+49170", "+49171", "+49172",
+              "+49173", "+49175", "+49176", "+49177", "+49178", "+49179")
 
 
 def _au(city: str, region: str, postcode: str, streets: tuple[str, ...]) -> Place:
@@ -195,7 +195,7 @@ AU_METROS: tuple[Metro, ...] = (
         _au("Parramatta", "NSW", "2150", ("Church St", "Macquarie St")),
         _au("Manly", "NSW", "2095", ("The Corso", "Pittwater Rd")),
         _au("Chatswood", "NSW", "2067", ("Victoria Ave", "Archer St")),
-    ), ("+61255500",), ("ST-SYD",)),
+    ), ("+6129", "+6128"), ("ST-SYD",)),
     Metro("Melbourne", "AU", 38, (
         _au("Melbourne", "VIC", "3000", ("Collins St", "Flinders Ln", "Lonsdale St")),
         _au("Fitzroy", "VIC", "3065", ("Brunswick St", "Gertrude St", "Johnston St")),
@@ -203,14 +203,14 @@ AU_METROS: tuple[Metro, ...] = (
         _au("St Kilda", "VIC", "3182", ("Acland St", "Fitzroy St")),
         _au("Richmond", "VIC", "3121", ("Swan St", "Bridge Rd")),
         _au("Brunswick", "VIC", "3056", ("Sydney Rd", "Albert St")),
-    ), ("+61370100",), ("ST-MEL",)),
+    ), ("+6139", "+6138"), ("ST-MEL",)),
     Metro("Brisbane", "AU", 17, (
         _au("Brisbane City", "QLD", "4000", ("Queen St", "Adelaide St", "Elizabeth St")),
         _au("Fortitude Valley", "QLD", "4006", ("Brunswick St", "Ann St")),
         _au("West End", "QLD", "4101", ("Boundary St", "Montague Rd")),
         _au("Paddington", "QLD", "4064", ("Given Tce", "Latrobe Tce")),
         _au("New Farm", "QLD", "4005", ("Merthyr Rd", "Brunswick St")),
-    ), ("+61755500",)),
+    ), ("+6173",)),
 )
 
 
@@ -224,15 +224,15 @@ DE_METROS: tuple[Metro, ...] = (
         _de("Berlin", "10245", ("Warschauer Straße", "Simon-Dach-Straße")),
         _de("Berlin", "10437", ("Kastanienallee", "Schönhauser Allee")),
         _de("Berlin", "10999", ("Oranienstraße", "Wiener Straße")),
-    ), ("+493023125",)),
+    ), ("+4930",)),
     Metro("Hamburg", "DE", 30, (
         _de("Hamburg", "22765", ("Ottenser Hauptstraße", "Bahrenfelder Straße")),
         _de("Hamburg", "20357", ("Schanzenstraße", "Susannenstraße")),
-    ), ("+494066969",)),
+    ), ("+4940",)),
     Metro("München", "DE", 20, (
         _de("München", "80331", ("Sendlinger Straße", "Hackenstraße")),
         _de("München", "80469", ("Fraunhoferstraße", "Reichenbachstraße")),
-    ), ("+498999998",)),
+    ), ("+4989",)),
 )
 
 METROS_BY_MARKET = {"US": US_METROS, "AU": AU_METROS, "DE": DE_METROS}

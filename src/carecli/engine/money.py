@@ -261,9 +261,14 @@ class Money(tuple):
                 return Money(value["amount"], value["currency"])
             raise ValueError('expected money as {"amount": "12.34", "currency": "USD"}')
 
+        # The serialiser is typed (a str -> str dict), so pydantic writes the dict it returns
+        # without inspecting it; the JSON is the same {"amount": "12.34", "currency": "USD"}.
         return core_schema.no_info_plain_validator_function(
             validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(lambda m: m.to_json()),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _money_json,
+                return_schema=core_schema.dict_schema(core_schema.str_schema(), core_schema.str_schema()),
+            ),
         )
 
     @classmethod
@@ -273,6 +278,10 @@ class Money(tuple):
             "properties": {"amount": {"type": "string"}, "currency": {"type": "string"}},
             "required": ["amount", "currency"],
         }
+
+
+def _money_json(m: Money) -> dict[str, str]:
+    return {"amount": str(m[0]), "currency": m[1]}
 
 
 def total(items: Iterable[Money], currency: str) -> Money:

@@ -6,9 +6,11 @@ indexes and full-text triggers set aside — and only when it is complete (index
 filled, ``ANALYZE`` run, switched to WAL, fsynced) is it renamed over the target. A build that dies half
 way leaves a ``.building-…`` file that nothing opens, never a half-built store under the real name.
 
-Turning a million engine orders into rows costs more than inserting them, so by default the
-conversion runs in a child process that streams batches of ready rows to the parent, which does
-nothing but ``executemany``: the two cores of a small host work at once.
+Generating a million demo orders and turning them into rows costs more than inserting them, so a
+large demo is generated and converted by worker processes (one per core), each taking every n-th
+run of blocks of the demo's plan (:func:`carecli.demo.plan`) and sending batches of ready rows
+(JSON text included) to this process, which does nothing but ``executemany`` — in plan order, so the
+store is the same whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import gc
 import multiprocessing as mp
 import os
+import queue as queue_mod
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -41,7 +44,8 @@ Progress = Callable[[str, int, int], None]
 Business = Iterable[tuple[Customer, BillingAccount, Sequence[Order]]]
 
 BATCH_ORDERS = 5000  # orders per batch sent to the writer (and per transaction)
-BLOCK_ORDERS = 20_000  # orders per forked serialiser (parallel demo build)
+BLOCK_ORDERS = 20_000  # orders per unit of work handed to a worker (parallel demo build)
+QUEUE_BATCHES = 6  # batches a worker may have waiting for the writer before it waits itself
 
 
 @dataclass
@@ -82,18 +86,20 @@ class _Batch:
 
 
 class Converter:
-    """Engine models → rows, with the integer row ids assigned here (so it can run in another process)."""
+    """Engine models → rows, with the customer and order row ids assigned here (so it can run in another
+    process, on any run of the business, given the ids its first customer and order have). Documents
+    get their row ids from the store, in the order they are written (their id in the row is None)."""
 
     CHECK_EVERY = 97  # price one order in this many and compare with its ledger total
 
     def __init__(self, policy: Policy, locations: Mapping[str, PickupLocation], first_customer: int = 1,
-                 first_order: int = 1, first_doc: int = 1) -> None:
+                 first_order: int = 1) -> None:
         self.policy = policy
         self.trust_ledger = True
         self.locations = dict(locations)
         self.next_customer = first_customer
         self.next_order = first_order
-        self.next_doc = first_doc
+        self.documents = 0
         self.max_ids: dict[str, int] = {}
         self.batch = _Batch()
 
@@ -130,7 +136,7 @@ class Converter:
             # documents, and the ledger total in minor units on the way
             ledger = 0
             invoiced = False
-            did = self.next_doc
+            n_docs = 0
             for d in order.documents:
                 kind = d.doc
                 if kind == "INVOICE" or kind == "CREDIT_MEMO":
@@ -143,11 +149,11 @@ class Converter:
                 else:
                     minor = int(d.amount.amount.scaleb(mu))
                 ident = d.id
-                docs_out((did, ident, oid, cid, kind, minor, d.created_at.isoformat(),
+                docs_out((None, ident, oid, cid, kind, minor, d.created_at.isoformat(),
                           d.model_dump_json(warnings=False)))
-                did += 1
+                n_docs += 1
                 note(ident)
-            self.next_doc = did
+            self.documents += n_docs
             note(order.ref)  # the ON counter: orders placed later take the next refs
             for disc in order.discounts:
                 note(disc.id)
@@ -219,108 +225,6 @@ def _write_batch(conn: sqlite3.Connection, batch: tuple) -> int:
     return batch[5]
 
 
-def _advance(ids: tuple[int, int, int], items: Sequence[tuple[Any, Any, Sequence[Order]]]) -> tuple[int, int, int]:
-    c, o, d = ids
-    for _, _, orders in items:
-        c += 1
-        o += len(orders)
-        d += sum(len(x.documents) for x in orders)
-    return c, o, d
-
-
-def _serialise(send: Any, items: list, ids: tuple[int, int, int], policy: Policy,
-               locations: Mapping[str, PickupLocation]) -> None:
-    """In a forked serialiser: convert one block of the business and send it on its lane, in batches."""
-    conv = Converter(policy, locations, *ids)
-    for customer, account, orders in items:
-        conv.add(customer, account, orders)
-        if conv.batch.n_orders >= BATCH_ORDERS:
-            send.send(("rows", conv.take()))
-    send.send(("rows", conv.take()))
-    send.send(("end", (conv.max_ids, time.process_time())))
-
-
-def _generator_main(control: Any, lanes: list, orders: int, seed: int, policy: Policy | None,
-                    block: int) -> None:
-    """The generator process (spawned, so single-threaded and safe to fork).
-
-    It runs the demo generator and, every ``block`` orders, forks a serialiser that inherits the
-    block's models copy-on-write — no pickling of models — converts them to rows and streams them to
-    the writer on its own lane (pipe), while this process goes on generating. Block ``b`` uses lane
-    ``b % len(lanes)``, whose previous serialiser has finished before the next one starts, so at most
-    one serialiser per lane is alive and messages never interleave. Generator, serialisers and writer
-    share the cores; the writer reads the blocks in order, so row ids are the same as a serial build's.
-    """
-    import traceback
-
-    from ... import demo
-
-    pol = policy or default_policy()
-    locmap = {loc.id: loc for loc in demo.reference().locations}
-    ids = (1, 1, 1)
-    children: dict[int, tuple[int, list]] = {}  # lane -> (pid of its serialiser, the block it holds)
-    n_block = 0
-
-    def wait(lane: int) -> None:
-        pid, block_items = children.pop(lane, (0, None))
-        if pid:
-            _, status = os.waitpid(pid, 0)
-            if status != 0:
-                raise RuntimeError("a serialiser process failed (see the message before this one)")
-        # Only now let go of the block: while the serialiser ran, this process did not touch its
-        # objects, so the serialiser (on the other core) paid for the copy-on-write copies, and the
-        # pages it did not copy are this process's alone again — freeing them copies nothing.
-        del block_items
-
-    def fork(items: list, ids: tuple[int, int, int]) -> None:
-        nonlocal n_block
-        lane = n_block % len(lanes)
-        wait(lane)
-        # Keep the collector off the block: a collection writes to every object it visits, which
-        # would copy their pages in both processes.
-        gc.freeze()
-        pid = os.fork()
-        if pid == 0:  # the serialiser
-            gc.disable()
-            code = 0
-            try:
-                _serialise(lanes[lane], items, ids, pol, locmap)
-            except BaseException as e:  # noqa: BLE001 - reported to the writer
-                lanes[lane].send(("error", "".join(traceback.format_exception(e))))
-                code = 1
-            finally:
-                os._exit(code)
-        gc.unfreeze()
-        children[lane] = (pid, items)
-        control.send(("block", n_block))
-        n_block += 1
-
-    try:
-        items: list = []
-        n = 0
-        for dc, os_ in demo.generate(orders, seed, policy=pol):
-            items.append((dc.customer, dc.account, os_))
-            n += len(os_)
-            if n >= block:
-                fork(items, ids)
-                ids = _advance(ids, items)
-                items, n = [], 0
-        if items:
-            fork(items, ids)
-            ids = _advance(ids, items)
-            items = []
-        for lane in list(children):
-            wait(lane)
-        control.send(("done", (ids[0] - 1, ids[1] - 1, ids[2] - 1, time.process_time())))
-    except BaseException as e:  # noqa: BLE001 - reported to the writer
-        control.send(("error", "".join(traceback.format_exception(e))))
-    finally:
-        control.close()
-        for lane in lanes:
-            lane.close()
-        os._exit(0)  # skip tearing down a heap of models nobody needs
-
-
 def _batches_in_process(stream: Business, conv: Converter) -> Iterator[tuple]:
     for customer, account, orders in stream:
         conv.add(customer, account, orders)
@@ -329,71 +233,143 @@ def _batches_in_process(stream: Business, conv: Converter) -> Iterator[tuple]:
     yield conv.take()
 
 
-def _batches_from_generator(orders: int, seed: int, policy: Policy | None, block: int,
-                            result: dict[str, Any], lanes: int = 2) -> Iterator[tuple]:
-    ctx = mp.get_context("spawn")
-    c_recv, c_send = ctx.Pipe(duplex=False)
-    pipes = [ctx.Pipe(duplex=False) for _ in range(lanes)]
-    proc = ctx.Process(target=_generator_main,
-                       args=(c_send, [w for _, w in pipes], orders, seed, policy, block),
-                       name="carecli-demo-generator")
-    proc.start()
-    c_send.close()
-    for _, w in pipes:
-        w.close()
-    max_ids: dict[str, int] = {}
-    cpu_serialisers = 0.0
+Unit = tuple[int, tuple[Any, ...]]
+"""A unit of work: (how many named scenarios it starts with, the plan's blocks it holds)."""
 
-    def recv(conn: Any, what: str) -> tuple[str, Any]:
-        try:
-            return conn.recv()
-        except EOFError:
-            raise RuntimeError(f"the demo {what} ended without finishing") from None
+
+def work_units(plan: Any, block: int) -> list[Unit]:
+    """Consecutive runs of a demo plan's blocks of about ``block`` orders each (at least one block)."""
+    units: list[Unit] = []
+    run: list[Any] = []
+    scenarios = plan.scenarios
+    n = scenarios
+    for blk in plan.blocks:
+        run.append(blk)
+        n += blk.orders
+        if n >= block:
+            units.append((scenarios, tuple(run)))
+            run, n, scenarios = [], 0, 0
+    if run or scenarios:
+        units.append((scenarios, tuple(run)))
+    return units
+
+
+def _worker_main(out: Any, units: list[Unit], seed: int, policy: Policy | None, batch: int) -> None:
+    """A worker process (spawned): generate its units of the demo and send them as rows, in order.
+
+    Per unit: ``("rows", batch)`` messages, then ``("end", (max ids, customers, orders, documents))``;
+    after the last unit ``("cpu", seconds)``; on a failure ``("error", traceback)``. ``out`` is a
+    bounded queue: a worker that gets far ahead of the writer waits.
+    """
+    import traceback
+
+    from ... import demo
+    from ...demo.scenarios import FIRST_REF
 
     try:
+        pol = policy or default_policy()
+        ref = demo.reference()
+        locmap = {loc.id: loc for loc in ref.locations}
+        part = demo.PartGenerator(seed, policy=pol, ref=ref)
+        gc.freeze()  # the modules and reference data: never garbage, never scanned again
+        for scenarios, blocks in units:
+            first_c = 1 if scenarios else blocks[0].first_no
+            first_o = 1 if scenarios else blocks[0].first_ref - FIRST_REF + 1
+            conv = Converter(pol, locmap, first_c, first_o)
+            for dc, os_ in part(scenarios, blocks):
+                conv.add(dc.customer, dc.account, os_)
+                if conv.batch.n_orders >= batch:
+                    out.put(("rows", conv.take()))
+            out.put(("rows", conv.take()))
+            out.put(("end", (conv.max_ids, conv.next_customer - first_c, conv.next_order - first_o,
+                             conv.documents)))
+        out.put(("cpu", time.process_time()))
+    except BaseException as e:  # noqa: BLE001 - reported to the writer
+        out.put(("error", "".join(traceback.format_exception(e))))
+    finally:
+        out.close()
+        out.join_thread()  # everything put is in the pipe before the process ends
+
+
+def _batches_from_workers(orders: int, seed: int, policy: Policy | None, block: int, workers: int,
+                          result: dict[str, Any]) -> Iterator[tuple]:
+    """Batches of rows of the demo business, in plan order, from ``workers`` spawned processes.
+
+    Unit ``u`` of the plan goes to worker ``u % workers``; the writer takes the units in order, so the
+    rows (and the ids the store gives the documents) are the same as a build in one process.
+    """
+    from ... import demo
+
+    units = work_units(demo.plan(orders, seed), block)
+    workers = max(1, min(workers, len(units)))
+    ctx = mp.get_context("spawn")
+    queues = [ctx.Queue(maxsize=QUEUE_BATCHES) for _ in range(workers)]
+    procs = [ctx.Process(target=_worker_main, args=(queues[w], units[w::workers], seed, policy, BATCH_ORDERS),
+                         name=f"carecli-demo-worker-{w}", daemon=True) for w in range(workers)]
+    for proc in procs:
+        proc.start()
+
+    def get(w: int) -> tuple[str, Any]:
         while True:
-            kind, payload = recv(c_recv, "generator")
-            if kind == "done":
-                result["customers"], result["orders"], result["documents"], cpu = payload
-                result["max_ids"] = max_ids
-                result["cpu"] = {"generator": cpu, "serialisers": cpu_serialisers}
-                return
+            try:
+                kind, data = queues[w].get(timeout=1.0)
+            except queue_mod.Empty:
+                if not procs[w].is_alive():
+                    try:
+                        kind, data = queues[w].get(timeout=1.0)
+                    except queue_mod.Empty:
+                        raise RuntimeError(f"demo worker {w} ended without finishing") from None
+                else:
+                    continue
             if kind == "error":
-                raise RuntimeError(f"the demo generator failed:\n{payload}")
-            lane = pipes[payload % lanes][0]
+                raise RuntimeError(f"demo worker {w} failed:\n{data}")
+            return kind, data
+
+    max_ids: dict[str, int] = {}
+    customers = n_orders = documents = 0
+    finished = False
+    try:
+        for u in range(len(units)):
+            w = u % workers
             while True:
-                kind, data = recv(lane, "serialiser")
+                kind, data = get(w)
                 if kind == "rows":
                     yield data
-                elif kind == "end":
-                    ids_seen, cpu = data
-                    cpu_serialisers += cpu
-                    for k, v in ids_seen.items():
-                        max_ids[k] = max(v, max_ids.get(k, 0))
-                    break
-                else:
-                    raise RuntimeError(f"a demo serialiser failed:\n{data}")
+                    continue
+                ids_seen, c, o, d = data
+                customers, n_orders, documents = customers + c, n_orders + o, documents + d
+                for k, v in ids_seen.items():
+                    max_ids[k] = max(v, max_ids.get(k, 0))
+                break
+        cpu = 0.0
+        for w in range(workers):
+            cpu += get(w)[1]
+        result.update(customers=customers, orders=n_orders, documents=documents, max_ids=max_ids,
+                      cpu={f"workers ({workers})": cpu})
+        finished = True
     finally:
-        c_recv.close()
-        for r, _ in pipes:
-            r.close()
-        proc.join(timeout=10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
+        for proc in procs:
+            # After a failure a worker may be waiting on a full queue that nobody will read.
+            proc.join(timeout=5 if finished else 0.1)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for q in queues:
+            q.cancel_join_thread()
+            q.close()
 
 
 def load_business(
     path: str | os.PathLike[str], *, variants: Sequence[Variant], locations: Sequence[PickupLocation],
-    stream: Business | None = None, demo_args: tuple[int, int, int] | None = None,
+    stream: Business | None = None, demo_args: tuple[int, int, int, int] | None = None,
     expected_orders: int | None = None, meta: Mapping[str, str] | None = None, policy: Policy | None = None,
     progress: Progress | None = None, finish: Callable[[sqlite3.Connection], Any] | None = None,
 ) -> BuildStats:
     """Build a complete store at ``path`` (replacing any file there, atomically) from a business.
 
-    Give either ``stream`` (converted in this process) or ``demo_args`` = (orders, seed, block): the demo
-    business generated and converted in other processes while this one writes (see
-    :func:`_generator_main`).
+    Give either ``stream`` (converted in this process) or ``demo_args`` = (orders, seed, block, workers):
+    the demo business generated and converted by worker processes while this one writes (see
+    :func:`_batches_from_workers`).
     """
     if (stream is None) == (demo_args is None):
         raise ValueError("give exactly one of stream and demo_args")
@@ -436,22 +412,31 @@ def load_business(
         else:
             assert demo_args is not None
             conv = None
-            batches = _batches_from_generator(demo_args[0], demo_args[1], policy, demo_args[2], result)
+            batches = _batches_from_workers(demo_args[0], demo_args[1], policy, demo_args[2], demo_args[3],
+                                            result)
         t_phase = time.perf_counter()
         cpu0 = time.process_time()
         stats.phases["setup"] = t_phase - t0
         done = 0
-        for batch in batches:
-            done += _write_batch(conn, batch)
-            if progress:
-                progress("orders", done, max(total, done))
+        gc_was = gc.isenabled()
+        gc.disable()  # rows are tuples of text: nothing to collect, and millions to scan
+        try:
+            for batch in batches:
+                done += _write_batch(conn, batch)
+                batch = None
+                if progress:
+                    progress("orders", done, max(total, done))
+        finally:
+            if gc_was:
+                gc.enable()
         if conv is not None:
             result = {"max_ids": conv.max_ids, "customers": conv.next_customer - 1,
-                      "orders": conv.next_order - 1, "documents": conv.next_doc - 1}
+                      "orders": conv.next_order - 1, "documents": conv.documents}
         stats.orders, stats.customers, stats.documents = result["orders"], result["customers"], result["documents"]
         for k, v in result.get("cpu", {}).items():
             stats.phases[f"cpu {k}"] = v
-        stats.phases["cpu writer (orders)"] = time.process_time() - cpu0
+        key = "cpu writer" if conv is None else "cpu (one process)"
+        stats.phases[key] = time.process_time() - cpu0
 
         now_ = time.perf_counter()
         stats.phases["orders"], t_phase = now_ - t_phase, now_
@@ -527,8 +512,14 @@ def load_business(
 
 def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7,
                progress: Progress | None = None, policy: Policy | None = None,
-               parallel: bool | None = None, block: int = BLOCK_ORDERS) -> BuildStats:
-    """Build the deterministic demo business (:mod:`carecli.demo`) into a store at ``path``."""
+               parallel: bool | None = None, block: int = BLOCK_ORDERS,
+               workers: int | None = None) -> BuildStats:
+    """Build the deterministic demo business (:mod:`carecli.demo`) into a store at ``path``.
+
+    ``parallel`` (default: from 50,000 orders on a host with more than one core) generates it in
+    ``workers`` processes (default: one per core, two to four), ``block`` orders per unit of work; the
+    store is the same either way, whatever the number of workers.
+    """
     from ... import demo
 
     if orders < 1:
@@ -546,8 +537,14 @@ def build_demo(path: str | os.PathLike[str], orders: int = 10_000, seed: int = 7
             yield dc.customer, dc.account, os_
 
     if parallel is None:
-        parallel = orders >= 50_000 and (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
-    kwargs: dict[str, Any] = {"demo_args": (orders, seed, block)} if parallel else {"stream": stream()}
+        parallel = orders >= 50_000 and (os.cpu_count() or 1) > 1
+    if workers is None:
+        # One per core; past four the writer (one core's worth of inserts) is what they wait for.
+        workers = min(4, max(2, os.cpu_count() or 1))
+    if workers < 1:
+        raise ValueError("a parallel build needs at least one worker")
+    kwargs: dict[str, Any] = ({"demo_args": (orders, seed, block, workers)} if parallel
+                              else {"stream": stream()})
 
     def exceptions(conn: sqlite3.Connection) -> None:
         from .events import demo_exception_rows
