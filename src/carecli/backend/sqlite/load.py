@@ -567,7 +567,7 @@ def _demo_return_in_progress(path: str | os.PathLike[str], policy: Policy | None
     from ... import demo
     from ...engine.returns import ReturnLineRequest
     from ..contract import CreateReturnRequest, NotFound, ReturnStepRequest
-    from .store import SqliteStore
+    from .store import SqliteStore, connect_rw
 
     ref = demo.SCENARIOS.get("return_rules_mix")
     now = demo.DEMO_NOW
@@ -586,3 +586,11 @@ def _demo_return_in_progress(path: str | os.PathLike[str], policy: Policy | None
                                      condition="unopened", comment="too big"),))).return_order
         store.receive_return(ReturnStepRequest(return_id=ro.id, idempotency_key="demo-return-receive",
                                                actor="demo"))
+    # Its messages are the demo's history, told to the customer before the store was handed over, as
+    # every other order's were: they are not left in the outbox for a deliverer to send now.
+    conn = connect_rw(Path(path))
+    try:
+        with conn:
+            conn.execute("UPDATE notifications SET sent_at = ? WHERE sent_at IS NULL", (now.isoformat(),))
+    finally:
+        conn.close()

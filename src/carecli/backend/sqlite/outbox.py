@@ -167,8 +167,8 @@ def status(c: sqlite3.Connection, limit: int = 50) -> Status:
 def state_text(state: str | None, attempts: int | None, sent_at: str | None, next_at: str | None,
                error: str | None) -> str:
     """A notification's delivery state in a few words, for the timeline."""
-    if state is None:
-        return "queued"
+    if state is None:  # never claimed by a deliverer: queued, or sent before the outbox (the demo)
+        return f"sent {sent_at[:16].replace('T', ' ')}" if sent_at else "queued"
     if state == "sent":
         return f"sent {sent_at[:16].replace('T', ' ')}" if sent_at else "sent"
     if state == "failed":
