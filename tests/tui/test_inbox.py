@@ -113,8 +113,11 @@ def test_timeline_with_messages_and_their_delivery_snapshot(theme, size, snap_co
 
 
 def test_age_reads_like_a_person_would_say_it():
-    assert [age_text(s) for s in (0, 59, 60, 3600 + 120, 86400 * 3 + 3600 * 4 + 5)] == [
-        "now", "now", "1m", "1h 2m", "3d 4h"]
+    assert [age_text(s) for s in (0, 59, 60, 3600 + 120, 86400 * 3 + 3600 * 4 + 5, 86400 * 99 + 3600 * 23,
+                                  86400 * 107 + 3600 * 14)] == [
+        "now", "now", "1m", "1h 2m", "3d 4h", "99d 23h", "107d"]
+    # every age fits the narrow layout's column (7)
+    assert all(len(age_text(86400 * d + 3600 * 23)) <= 7 for d in range(0, 10_000, 7))
 
 
 @pytest.mark.asyncio

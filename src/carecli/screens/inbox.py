@@ -31,10 +31,12 @@ KIND_LABEL = {"short_pick": "Short pick", "backorder": "Backorder", "delivery_fa
 
 
 def age_text(seconds: int) -> str:
-    """3d 4h, 5h 12m, 12m, now."""
+    """3d 4h, 5h 12m, 12m, now; from 100 days on the days alone (107d), so it fits its column."""
     d, rest = divmod(max(0, seconds), 86400)
     h, rest = divmod(rest, 3600)
     m = rest // 60
+    if d >= 100:
+        return f"{d}d"
     if d:
         return f"{d}d {h}h"
     if h:
