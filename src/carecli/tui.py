@@ -70,7 +70,11 @@ def open_backend(settings, warnings: list[str]):
         bar = ProgressBar()
         build_demo(path, orders=FIRST_START_ORDERS, progress=bar)
         bar.close()
-    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy)
+    from .backend.templates import load_templates
+
+    templates = load_templates(where.templates_dir)  # the operator's message templates (TemplateError)
+    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy,
+                             templates=templates)
     if store.read_only and not settings.effective_read_only:
         warnings.append(f"store {path} can only be read by you: carecli works read-only")
     return store
@@ -79,6 +83,7 @@ def open_backend(settings, warnings: list[str]):
 def run(flags: dict[str, Any]) -> int:
     from .backend.contract import BackendError
     from .credentials import CredentialsError
+    from .engine.notifications import TemplateError
     from .engine.policy import PolicyError
 
     settings, warnings = settings_from_flags(flags)
@@ -86,6 +91,9 @@ def run(flags: dict[str, Any]) -> int:
         backend = open_backend(settings, warnings)
     except CredentialsError as e:
         print(f"carecli: no token for {settings.server_url}: {e.message}", file=sys.stderr)
+        return 2
+    except TemplateError as e:
+        print(f"carecli: message templates: {e}", file=sys.stderr)
         return 2
     except (BackendError, PolicyError) as e:
         title = getattr(e, "title", "Policy")
