@@ -226,7 +226,7 @@ def cmd_events_rejected(args: argparse.Namespace, out: TextIO | None = None) -> 
 
 
 def make_sender(settings: Any, where: Any) -> Any:
-    from .delivery import FileSender, SetupError, SmtpSender, smtp_password
+    from .delivery import FileSender, SetupError, SmtpSender, smtp_password, smtp_tls_context
 
     d = settings.delivery
     folder = d.outbox_dir or where.outbox_dir
@@ -235,9 +235,11 @@ def make_sender(settings: Any, where: Any) -> Any:
         return files
     if not d.smtp_host:
         raise SetupError("delivery.transport is smtp but delivery.smtp_host is not set")
+    tls = smtp_tls_context(d.smtp_ca_bundle) if (d.smtp_starttls or d.smtp_ssl) else None
     password = smtp_password(d.smtp_user, d.timeout_seconds) if d.smtp_user else ""
     return SmtpSender(d.smtp_host, d.smtp_port, files, d.from_address, starttls=d.smtp_starttls,
-                      use_ssl=d.smtp_ssl, user=d.smtp_user, password=password, timeout=d.timeout_seconds)
+                      use_ssl=d.smtp_ssl, user=d.smtp_user, password=password, timeout=d.timeout_seconds,
+                      ssl_context=tls)
 
 
 def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
