@@ -261,12 +261,14 @@ class PassResult:
 
 def deliver_pass(store: Any, sender: Any, *, backoff: Backoff = Backoff(), batch: int = 50,
                  claimer: str | None = None, domain: str = "carecli.invalid",
-                 on_sent: Callable[[Claim, str], None] | None = None) -> PassResult:
-    """One pass: claim every due row (in batches), send, record. Failed rows wait for their next try."""
+                 on_sent: Callable[[Claim, str], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> PassResult:
+    """One pass: claim every due row (in batches), send, record. Failed rows wait for their next try.
+    ``stop()`` true ends the pass before the next batch is claimed (every claimed row is finished)."""
     res = PassResult()
     me = claimer or this_claimer()
     try:
-        while True:
+        while not (stop is not None and stop()):
             claims = store.claim_deliveries(sender.transport, limit=batch, claimer=me, alive=claimer_alive,
                                             domain=domain)
             if not claims:
