@@ -3,7 +3,8 @@
 The event id is derived from the order and what happened (``ON-100234/v3/ORDER_AMENDED``), so the same
 event rendered twice is the same message: the outbox keeps one row per (event id, channel).
 
-Fulfilment milestones and exceptions (DOMAIN §8) are rendered from :class:`MessageTemplate` s:
+Every message — fulfilment milestones and exceptions (DOMAIN §8), amendments, placing, returns — is
+rendered from :class:`MessageTemplate` s:
 ``string.Template`` text (``$placeholder``; no code runs in a template) with a subject, a plain text,
 an HTML body and an SMS text per kind. The defaults ship in ``templates.toml`` beside this module; an
 operator's templates (loaded outside the engine) replace them part by part. Values are inserted as
