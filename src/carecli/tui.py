@@ -53,6 +53,7 @@ def open_http_backend(settings, warnings: list[str], *, env: dict[str, str] | No
 def open_backend(settings, warnings: list[str]):
     """The backend named by settings; builds the demo store when there is no store yet."""
     from .backend.sqlite.store import SqliteStore
+    from .backend.templates import load_templates
     from .config import locations
     from .engine.policy import load_policy
 
@@ -61,6 +62,7 @@ def open_backend(settings, warnings: list[str]):
     where = locations()
     path = settings.store_path(where)
     policy = load_policy(settings.policy_path(where))
+    templates = load_templates(where.templates_dir)  # the operator's message templates (TemplateError)
     if not path.exists():
         from .backend.sqlite.load import build_demo
         from .cli import ProgressBar
@@ -70,9 +72,6 @@ def open_backend(settings, warnings: list[str]):
         bar = ProgressBar()
         build_demo(path, orders=FIRST_START_ORDERS, progress=bar)
         bar.close()
-    from .backend.templates import load_templates
-
-    templates = load_templates(where.templates_dir)  # the operator's message templates (TemplateError)
     store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy,
                              templates=templates)
     if store.read_only and not settings.effective_read_only:
