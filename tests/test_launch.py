@@ -34,3 +34,25 @@ def test_a_supervisor_gets_a_read_only_store(tmp_path, monkeypatch):
 
 def test_default_store_lives_in_the_user_data_dir():
     assert Settings().store_path(locations()) == locations().data_dir / "store.db"
+
+
+def test_the_app_renders_with_the_operators_templates_and_refuses_a_bad_one_before_building(tmp_path,
+                                                                                           monkeypatch):
+    import pytest
+
+    from carecli.engine.notifications import TemplateError
+
+    monkeypatch.setattr(tui, "FIRST_START_ORDERS", 25)
+    folder = locations().templates_dir
+    folder.mkdir(parents=True)
+    (folder / "order_amended.subject").write_text("Changed: $order_ref")
+    store = tui.open_backend(Settings(store=tmp_path / "s.db"), [])
+    try:  # the store renders with them, and serves them to the screens for the preview
+        assert store.reference().templates["ORDER_AMENDED"].subject == "Changed: $order_ref"
+    finally:
+        store.close()
+    (folder / "order_amended.txt").write_text("Hi $nope")
+    with pytest.raises(TemplateError, match=r"order_amended\.txt.*\$nope"):
+        tui.open_backend(Settings(store=tmp_path / "other.db"), [])
+    assert not (tmp_path / "other.db").exists()  # refused before the demo store is built
+    assert tui.run({"store": str(tmp_path / "other.db")}) == 2

@@ -184,8 +184,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = _store_arg(args)
+    from .backend.templates import TemplateError, load_templates
+    from .config import locations
+
     try:
-        app = create_app(path, limits=Limits(rate_per_s=args.rate, burst=args.burst))
+        templates = load_templates(locations().templates_dir)  # the customer messages it will queue
+    except TemplateError as e:
+        print(f"carecli serve: message templates: {e}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(path, limits=Limits(rate_per_s=args.rate, burst=args.burst), templates=templates)
     except BackendError as e:
         print(f"carecli serve: {e.title}: {e.message}", file=sys.stderr)
         return 2

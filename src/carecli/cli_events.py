@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-import time
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
@@ -57,7 +58,8 @@ def add_parsers(sub: Any, event: Callable, rejected: Callable, deliver: Callable
     dv = sub.add_parser("deliver", help="send the notifications outbox (.eml files or SMTP)",
                         description="Send pending customer messages: one pass, or --watch to keep going. "
                                     "Settings: [delivery] in config.toml (see docs/NOTIFICATIONS.md).")
-    dv.add_argument("--watch", action="store_true", help="keep delivering (Ctrl+C stops)")
+    dv.add_argument("--watch", action="store_true",
+                    help="keep delivering; Ctrl+C or SIGTERM stops it after the messages in hand")
     dv.add_argument("--status", action="store_true", help="show the outbox: counts, failed and uncertain messages")
     dv.add_argument("--requeue-uncertain", action="store_true",
                     help="send again messages whose delivery is uncertain or was given up (an operator's call)")
@@ -226,7 +228,7 @@ def cmd_events_rejected(args: argparse.Namespace, out: TextIO | None = None) -> 
 
 
 def make_sender(settings: Any, where: Any) -> Any:
-    from .delivery import FileSender, SetupError, SmtpSender, smtp_password
+    from .delivery import FileSender, SetupError, SmtpSender, smtp_password, smtp_tls_context
 
     d = settings.delivery
     folder = d.outbox_dir or where.outbox_dir
@@ -235,9 +237,11 @@ def make_sender(settings: Any, where: Any) -> Any:
         return files
     if not d.smtp_host:
         raise SetupError("delivery.transport is smtp but delivery.smtp_host is not set")
+    tls = smtp_tls_context(d.smtp_ca_bundle) if (d.smtp_starttls or d.smtp_ssl) else None
     password = smtp_password(d.smtp_user, d.timeout_seconds) if d.smtp_user else ""
     return SmtpSender(d.smtp_host, d.smtp_port, files, d.from_address, starttls=d.smtp_starttls,
-                      use_ssl=d.smtp_ssl, user=d.smtp_user, password=password, timeout=d.timeout_seconds)
+                      use_ssl=d.smtp_ssl, user=d.smtp_user, password=password, timeout=d.timeout_seconds,
+                      ssl_context=tls)
 
 
 def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -264,15 +268,17 @@ def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
             sender = make_sender(settings, where)
             backoff = Backoff(d.retry_base_seconds, 2.0, d.retry_max_seconds, d.max_attempts)
             domain = d.from_address.rpartition("@")[2].strip(" >") or "carecli.invalid"
+            stop = _stop_on_signals() if args.watch else threading.Event()
             while True:
                 try:
-                    res = deliver_pass(store, sender, backoff=backoff, domain=domain)
+                    res = deliver_pass(store, sender, backoff=backoff, domain=domain, stop=stop.is_set)
                 except BackendError as e:
                     if not args.watch:
                         raise
                     print(f"carecli deliver: {e.title}: {e.message}; trying again in "
                           f"{d.watch_interval_seconds:g} s", file=sys.stderr)
-                    time.sleep(d.watch_interval_seconds)
+                    if stop.wait(d.watch_interval_seconds):
+                        break
                     continue
                 for line in res.lines:
                     print(line, file=out)
@@ -280,7 +286,10 @@ def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
                     print(f"{res.sent} sent, {res.failed} failed (will retry), {res.dead} given up", file=out)
                     return 1 if (res.failed or res.dead) else 0
                 out.flush()
-                time.sleep(d.watch_interval_seconds)
+                if stop.is_set() or stop.wait(d.watch_interval_seconds):
+                    break
+            print("carecli deliver: stopped", file=sys.stderr)
+            return 0
         except SetupError as e:
             print(f"carecli deliver: {e}", file=sys.stderr)
             return 2
@@ -290,6 +299,28 @@ def cmd_deliver(args: argparse.Namespace, out: TextIO | None = None) -> int:
         except KeyboardInterrupt:
             print("carecli deliver: stopped", file=sys.stderr)
             return 130
+        finally:
+            _restore_signals()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM: ``deliver --watch`` finishes the messages it has claimed (none
+    is left half-sent, which would make it uncertain) and exits cleanly. Only the main thread can take
+    signals; elsewhere Ctrl+C stays a KeyboardInterrupt."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            _PREVIOUS[sig] = signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+_PREVIOUS: dict[int, Any] = {}
+
+
+def _restore_signals() -> None:
+    while _PREVIOUS:
+        sig, handler = _PREVIOUS.popitem()
+        signal.signal(sig, handler)
 
 
 def _print_status(st: Any, out: TextIO) -> int:

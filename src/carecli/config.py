@@ -102,6 +102,9 @@ class DeliverySettings(BaseModel):
     """Upgrade the connection with STARTTLS before logging in (refused if the server cannot)."""
     smtp_ssl: bool = False
     """Connect with TLS from the start (port 465) instead of STARTTLS."""
+    smtp_ca_bundle: Path | None = None
+    """A PEM file of the CA that signed the SMTP server's certificate (a private CA); default: the
+    system's CAs. The server's name is checked against its certificate either way."""
     smtp_user: str = ""
     """Log in as this user; the password comes from the keyring (service ``carecli-smtp``) or
     ``$CARECLI_SMTP_PASSWORD``. Empty: no login."""

@@ -53,6 +53,7 @@ def open_http_backend(settings, warnings: list[str], *, env: dict[str, str] | No
 def open_backend(settings, warnings: list[str]):
     """The backend named by settings; builds the demo store when there is no store yet."""
     from .backend.sqlite.store import SqliteStore
+    from .backend.templates import load_templates
     from .config import locations
     from .engine.policy import load_policy
 
@@ -61,6 +62,7 @@ def open_backend(settings, warnings: list[str]):
     where = locations()
     path = settings.store_path(where)
     policy = load_policy(settings.policy_path(where))
+    templates = load_templates(where.templates_dir)  # the operator's message templates (TemplateError)
     if not path.exists():
         from .backend.sqlite.load import build_demo
         from .cli import ProgressBar
@@ -70,7 +72,8 @@ def open_backend(settings, warnings: list[str]):
         bar = ProgressBar()
         build_demo(path, orders=FIRST_START_ORDERS, progress=bar)
         bar.close()
-    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy)
+    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy,
+                             templates=templates)
     if store.read_only and not settings.effective_read_only:
         warnings.append(f"store {path} can only be read by you: carecli works read-only")
     return store
@@ -79,6 +82,7 @@ def open_backend(settings, warnings: list[str]):
 def run(flags: dict[str, Any]) -> int:
     from .backend.contract import BackendError
     from .credentials import CredentialsError
+    from .engine.notifications import TemplateError
     from .engine.policy import PolicyError
 
     settings, warnings = settings_from_flags(flags)
@@ -86,6 +90,9 @@ def run(flags: dict[str, Any]) -> int:
         backend = open_backend(settings, warnings)
     except CredentialsError as e:
         print(f"carecli: no token for {settings.server_url}: {e.message}", file=sys.stderr)
+        return 2
+    except TemplateError as e:
+        print(f"carecli: message templates: {e}", file=sys.stderr)
         return 2
     except (BackendError, PolicyError) as e:
         title = getattr(e, "title", "Policy")

@@ -43,7 +43,7 @@ from ..engine.model import (
     Variant,
 )
 from ..engine.money import Money
-from ..engine.notifications import Notification
+from ..engine.notifications import MessageTemplate, Notification
 from ..engine.placing import NewOrder, OrderLink
 from ..engine.plan import Violation
 from ..engine.policy import Policy
@@ -144,6 +144,10 @@ class ReferenceData(_Result):
     variants: list[Variant]
     locations: list[PickupLocation]
     policy: Policy
+    # The customer-message templates by kind the backend renders with (the operator's over the shipped
+    # ones); a preview renders with the same ones, so it shows the text that will be queued. Empty: the
+    # shipped templates.
+    templates: dict[str, MessageTemplate] = Field(default_factory=dict)
 
     def catalog(self) -> dict[str, Variant]:
         return {v.sku: v for v in self.variants}

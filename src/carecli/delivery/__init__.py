@@ -130,6 +130,20 @@ class FileSender:
         pass
 
 
+def smtp_tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """The TLS context the SMTP connection verifies the server with: the system's CAs, or only the CA(s)
+    in ``ca_bundle`` (a PEM file) when set. Hostname checking stays on. Raises SetupError."""
+    if ca_bundle is None:
+        return ssl.create_default_context()
+    path = Path(ca_bundle).expanduser()
+    try:
+        return ssl.create_default_context(cafile=str(path))
+    except FileNotFoundError:
+        raise SetupError(f"delivery.smtp_ca_bundle: there is no file {path}") from None
+    except (ssl.SSLError, OSError, ValueError) as e:
+        raise SetupError(f"delivery.smtp_ca_bundle: {path} is not a PEM file of CA certificates ({e})") from None
+
+
 def smtp_password(user: str, timeout: float, env: dict[str, str] | None = None) -> str:
     """The SMTP password: ``$CARECLI_SMTP_PASSWORD``, else the keyring (service ``carecli-smtp``), asked
     with a timeout (a locked or absent keyring daemon must not hang the deliverer)."""
@@ -180,9 +194,10 @@ class SmtpSender:
         if self._conn is not None:
             return self._conn
         ctx = self.ssl_context or ssl.create_default_context()
+        conn: smtplib.SMTP | None = None
         try:
             if self.use_ssl:
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 if self.starttls:
@@ -190,6 +205,11 @@ class SmtpSender:
             if self.user:
                 conn.login(self.user, self.password)
         except (OSError, smtplib.SMTPException) as e:
+            if conn is not None:  # a refused certificate or login: do not leave the socket open
+                try:
+                    conn.close()
+                except OSError:
+                    pass
             raise DeliveryError(f"SMTP server {self.host}:{self.port}: {_smtp_error(e)}") from None
         self._conn = conn
         return conn
@@ -221,6 +241,9 @@ def _smtp_error(e: BaseException) -> str:
         return f"{e.smtp_code} {text}"
     if isinstance(e, smtplib.SMTPNotSupportedError):
         return "the server does not offer STARTTLS (set delivery.smtp_starttls = false only on a trusted network)"
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return (f"its TLS certificate could not be verified ({e.verify_message or e.reason}); if a private CA "
+                "signed it, set delivery.smtp_ca_bundle to that CA's PEM file; nothing was sent")
     if isinstance(e, socket.timeout):
         return "timed out"
     if isinstance(e, ConnectionRefusedError):
@@ -238,12 +261,14 @@ class PassResult:
 
 def deliver_pass(store: Any, sender: Any, *, backoff: Backoff = Backoff(), batch: int = 50,
                  claimer: str | None = None, domain: str = "carecli.invalid",
-                 on_sent: Callable[[Claim, str], None] | None = None) -> PassResult:
-    """One pass: claim every due row (in batches), send, record. Failed rows wait for their next try."""
+                 on_sent: Callable[[Claim, str], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> PassResult:
+    """One pass: claim every due row (in batches), send, record. Failed rows wait for their next try.
+    ``stop()`` true ends the pass before the next batch is claimed (every claimed row is finished)."""
     res = PassResult()
     me = claimer or this_claimer()
     try:
-        while True:
+        while not (stop is not None and stop()):
             claims = store.claim_deliveries(sender.transport, limit=batch, claimer=me, alive=claimer_alive,
                                             domain=domain)
             if not claims:
@@ -272,5 +297,5 @@ def deliver_pass(store: Any, sender: Any, *, backoff: Backoff = Backoff(), batch
     return res
 
 
-__all__ = ["DeliveryError", "FileSender", "PassResult", "SetupError", "SmtpSender", "build_email",
+__all__ = ["DeliveryError", "FileSender", "PassResult", "SetupError", "SmtpSender", "build_email", "smtp_tls_context",
            "claimer_alive", "deliver_pass", "file_name", "smtp_password", "this_claimer"]

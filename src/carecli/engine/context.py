@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Callable, Literal, Mapping
 
 from .audit import GENESIS_HASH
+from .notifications import MessageTemplate
 from .model import BillingAccount, Customer, PickupLocation, Variant
 from .policy import Policy
 
@@ -51,3 +52,5 @@ class PlanContext:
     idempotency_key: str = ""
     audit_seq: int = 1  # the sequence number the audit record of this change will take
     audit_prev_hash: str = GENESIS_HASH
+    # The operator's customer-message templates by kind (loaded outside the engine); None: the shipped ones.
+    templates: Mapping[str, MessageTemplate] | None = None

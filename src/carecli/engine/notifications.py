@@ -3,7 +3,8 @@
 The event id is derived from the order and what happened (``ON-100234/v3/ORDER_AMENDED``), so the same
 event rendered twice is the same message: the outbox keeps one row per (event id, channel).
 
-Fulfilment milestones and exceptions (DOMAIN §8) are rendered from :class:`MessageTemplate` s:
+Every message — fulfilment milestones and exceptions (DOMAIN §8), amendments, placing, returns — is
+rendered from :class:`MessageTemplate` s:
 ``string.Template`` text (``$placeholder``; no code runs in a template) with a subject, a plain text,
 an HTML body and an SMS text per kind. The defaults ship in ``templates.toml`` beside this module; an
 operator's templates (loaded outside the engine) replace them part by part. Values are inserted as
@@ -13,6 +14,7 @@ they are into the text parts and HTML-escaped into the HTML part.
 from __future__ import annotations
 
 import html as _html
+import re
 import string
 import tomllib
 from datetime import datetime
@@ -106,6 +108,23 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "COLLECTED": ("items", "store"),
     "DELIVERED": ("items",),
     "DELIVERY_FAILED": ("reason", "carrier", "tracking"),
+    # Amendments (engine/plan.py): $changes is the bulleted list of changes; $summary the sentences that
+    # follow it (new total, new delivery or collection point, each refund / store credit / charge), also
+    # one by one as $total_change, $fulfilment_change and $money_lines; $money is the first money sentence.
+    "ORDER_AMENDED": ("changes", "summary", "new_total", "old_total", "total_change", "fulfilment_change",
+                      "money_lines", "money"),
+    "ORDER_CANCELLED": ("changes", "summary", "new_total", "old_total", "total_change", "fulfilment_change",
+                        "money_lines", "money"),
+    "APPEASEMENT_GRANTED": ("changes", "summary", "new_total", "old_total", "total_change", "fulfilment_change",
+                            "money_lines", "money"),
+    # Placing (engine/placing.py): $items one line per item; $summary totals, delivery and payment sentences.
+    "ORDER_PLACED": ("items", "summary", "total"),
+    "REPLACEMENT_PLACED": ("items", "summary", "original_ref", "replacing"),
+    # Returns (engine/returns.py).
+    "RETURN_CREATED": ("rma", "items", "units"),
+    "RETURN_RECEIVED": ("rma",),
+    "RETURN_REFUNDED": ("rma", "items", "refund_total", "money_lines", "money"),
+    "EXCHANGE_SETTLED": ("rma", "exchange_ref", "money"),
 }
 
 
@@ -129,6 +148,8 @@ def check_template(kind: str, tpl: MessageTemplate, source: str) -> None:
 
 
 _DEFAULTS: dict[str, MessageTemplate] | None = None
+_BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_EMPTY_P = re.compile(r"<p>\s*</p>\n?")
 
 
 def default_templates() -> dict[str, MessageTemplate]:
@@ -161,7 +182,11 @@ def render_template(
         return string.Template(t).safe_substitute(v)
 
     subject = " ".join(fill(tpl.subject, vals).split())  # one line, whatever a value held
-    body, html_body, sms = fill(tpl.text, vals), fill(tpl.html, esc), fill(tpl.sms, vals)[:320]
+    # A placeholder that is empty for this message leaves no hole: runs of blank lines fold into one,
+    # an empty HTML paragraph goes, and an SMS loses its trailing space.
+    body = _BLANKS.sub("\n\n", fill(tpl.text, vals))
+    html_body = _EMPTY_P.sub("", fill(tpl.html, esc))
+    sms = " ".join(fill(tpl.sms, vals).split())[:320]
     out = []
     for channel, to in channels_for(customer):
         out.append(Notification(

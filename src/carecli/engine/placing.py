@@ -33,7 +33,7 @@ from .model import (
     Order, Payment, Stage, order_stage,
 )
 from .money import Money
-from .notifications import Notification, render
+from .notifications import Notification, render_template
 from .pricing import PricingError, Totals, price
 from .rules import Violation, address_problems, card_expired
 from .settlement import Charge, change_items
@@ -408,39 +408,31 @@ def placement_audit(order: Order, *, seq: int, prev_hash: str, at: datetime, act
 
 def _notify(order: Order, totals: Totals, new: NewOrder, ctx: PlanContext) -> tuple[Notification, ...]:
     replacement = new.no_charge
-    if replacement:
-        kind = "REPLACEMENT_PLACED"
-        subject = f"Your replacement order {order.ref}"
-        head = [f"We are sending you a replacement at no charge (order {order.ref}"
-                + (f", replacing {new.link.order_ref}" if new.link else "") + "):"]
-    else:
-        kind = "ORDER_PLACED"
-        subject = f"Your order {order.ref} is confirmed"
-        head = [f"Thank you for your order {order.ref}:"]
-    lines = [*head]
-    for ln in order.lines:
-        lines.append(f"- {ln.quantity} × {ln.description}" + ("" if replacement else f" at {ln.unit_price} each"))
-    lines.append("")
+    kind = "REPLACEMENT_PLACED" if replacement else "ORDER_PLACED"
+    items = [f"- {ln.quantity} × {ln.description}" + ("" if replacement else f" at {ln.unit_price} each")
+             for ln in order.lines]
+    summary: list[str] = []
     if not replacement:
-        lines.append(f"Items {totals.subtotal}, discounts {totals.discounts}, shipping {totals.shipping}, "
-                     f"tax {totals.tax}{' (included)' if order.tax_mode == 'INCLUSIVE' else ''}.")
-        lines.append(f"Order total: {totals.grand_total}.")
+        summary.append(f"Items {totals.subtotal}, discounts {totals.discounts}, shipping {totals.shipping}, "
+                       f"tax {totals.tax}{' (included)' if order.tax_mode == 'INCLUSIVE' else ''}.")
+        summary.append(f"Order total: {totals.grand_total}.")
     f = order.fulfilment
     if isinstance(f, HomeDelivery):
         m = ctx.policy.shipping_method(f.shipping_method)
-        lines.append(f"Delivery: {m.name if m else f.shipping_method} to {f.address.name}, {f.address.one_line()}.")
+        summary.append(f"Delivery: {m.name if m else f.shipping_method} to {f.address.name}, {f.address.one_line()}.")
     elif isinstance(f, ClickAndCollect):
         loc = ctx.locations.get(f.location_id)
-        lines.append(f"Collect at: {loc.name if loc else f.location_id}"
-                     f"{', ' + loc.address.one_line() if loc else ''}. We will tell you when it is ready.")
+        summary.append(f"Collect at: {loc.name if loc else f.location_id}"
+                       f"{', ' + loc.address.one_line() if loc else ''}. We will tell you when it is ready.")
     labels = {p.id: p.label() for p in ctx.account.payment_methods}
     for d in order.documents:
         if isinstance(d, Payment):
-            lines.append(f"We have charged {d.amount} to your {labels.get(d.payment_method_id, 'card')}.")
-    sms = (f"{order.ref}: replacement on its way at no charge." if replacement
-           else f"{order.ref}: order confirmed. Total {totals.grand_total}.")
-    return render(event_id=f"{order.ref}/v1/{kind}", kind=kind, order_ref=order.ref, customer=ctx.customer,
-                  subject=subject, lines=lines, sms=sms, at=ctx.now)
+            summary.append(f"We have charged {d.amount} to your {labels.get(d.payment_method_id, 'card')}.")
+    original = new.link.order_ref if (replacement and new.link) else ""
+    values = {"items": "\n".join(items), "summary": "\n".join(summary), "total": str(totals.grand_total),
+              "original_ref": original, "replacing": f", replacing {original}" if original else ""}
+    return render_template(kind=kind, event_id=f"{order.ref}/v1/{kind}", order_ref=order.ref, customer=ctx.customer,
+                           values=values, at=ctx.now, templates=ctx.templates)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .commands import Amendment, AppeasementCredit, AppeasementDiscount
 from .context import PlanContext
 from .model import ClickAndCollect, Document, HomeDelivery, Order, Payment, Refund, StoreCredit, Stage, order_stage
 from .money import Money
-from .notifications import Notification, render
+from .notifications import Notification, render_template
 from .pricing import PricingError, Totals, price
 from .rules import Violation, card_expired
 from .settlement import Charge, appeasement_credited, ledger_sums, settle
@@ -184,35 +184,33 @@ def _notify(order: Order, new: Order, w: Working, before: Totals, after: Totals,
             docs: Sequence[Document], ctx: PlanContext) -> tuple[Notification, ...]:
     appeasement_only = w.kinds <= {"appeasement_credit", "appeasement_discount"}
     if w.cancelled:
-        kind, subject = "ORDER_CANCELLED", f"Your order {order.ref} has been cancelled"
-        head = [f"Your order {order.ref} has been cancelled as you asked."]
+        kind = "ORDER_CANCELLED"
     elif appeasement_only:
-        kind, subject = "APPEASEMENT_GRANTED", f"A goodwill gesture on your order {order.ref}"
-        head = ["We are sorry for the trouble with your order. We have made this gesture:"]
+        kind = "APPEASEMENT_GRANTED"
     else:
-        kind, subject = "ORDER_AMENDED", f"Your order {order.ref} has been updated"
-        head = [f"We have made these changes to your order {order.ref}:"]
-    lines = [*head, *(f"- {c}" for c in w.changes), ""]
+        kind = "ORDER_AMENDED"
+    total_change = fulfilment_change = ""
     if not w.cancelled and before.grand_total != after.grand_total:
-        lines.append(f"New order total: {after.grand_total} (was {before.grand_total}).")
+        total_change = f"New order total: {after.grand_total} (was {before.grand_total})."
     f = new.fulfilment
     if not w.cancelled and f != order.fulfilment:
         if isinstance(f, HomeDelivery):
             m = ctx.policy.shipping_method(f.shipping_method)
-            lines.append(f"Delivery: {m.name if m else f.shipping_method} to {f.address.name}, {f.address.one_line()}.")
+            fulfilment_change = (f"Delivery: {m.name if m else f.shipping_method} to {f.address.name}, "
+                                 f"{f.address.one_line()}.")
         elif isinstance(f, ClickAndCollect):
             loc = ctx.locations.get(f.location_id)
-            lines.append(f"Collect at: {loc.name if loc else f.location_id}, "
-                         f"{loc.address.one_line() if loc else ''}. We will tell you when it is ready.")
-    lines.extend(_money_lines(docs, ctx))
-    money = " ".join(_money_lines(docs, ctx)[:1])
-    sms = (f"{order.ref}: {subject.split(' has been ')[-1] if w.cancelled else 'updated'}. "
-           f"Total {after.grand_total}. {money}").strip()
-    if appeasement_only:
-        sms = f"{order.ref}: a goodwill gesture has been applied. {money}".strip()
-    event_id = f"{order.ref}/v{new.version}/{kind}"
-    return render(event_id=event_id, kind=kind, order_ref=order.ref, customer=ctx.customer, subject=subject,
-                  lines=lines, sms=sms[:320], at=ctx.now)
+            fulfilment_change = (f"Collect at: {loc.name if loc else f.location_id}, "
+                                 f"{loc.address.one_line() if loc else ''}. We will tell you when it is ready.")
+    money = _money_lines(docs, ctx)
+    summary = [s for s in (total_change, fulfilment_change) if s] + money
+    values = {
+        "changes": "\n".join(f"- {c}" for c in w.changes), "summary": "\n".join(summary),
+        "new_total": str(after.grand_total), "old_total": str(before.grand_total), "total_change": total_change,
+        "fulfilment_change": fulfilment_change, "money_lines": "\n".join(money), "money": money[0] if money else "",
+    }
+    return render_template(kind=kind, event_id=f"{order.ref}/v{new.version}/{kind}", order_ref=order.ref,
+                           customer=ctx.customer, values=values, at=ctx.now, templates=ctx.templates)
 
 
 def _audit(order: Order, new: Order, amendments: Sequence[Amendment], before: Totals, after: Totals,

@@ -30,7 +30,7 @@ from .model import (
 )
 from .placing import NewLine, NewOrder, OrderLink
 from .money import Money
-from .notifications import Notification, render
+from .notifications import Notification, render_template
 from .policy import Policy
 from .pricing import PricingError, Totals, price
 from .rules import Violation, card_expired
@@ -472,10 +472,9 @@ def _no_money(order: Order) -> dict:
             "delta": Money.zero(order.currency).to_json()}
 
 
-def _notify(ret: ReturnOrder, kind: str, subject: str, lines: list[str], sms: str, ctx: PlanContext
-            ) -> tuple[Notification, ...]:
-    return render(event_id=f"{ret.id}/{kind}", kind=kind, order_ref=ret.order_ref, customer=ctx.customer,
-                  subject=subject, lines=lines, sms=sms[:320], at=ctx.now)
+def _notify(ret: ReturnOrder, kind: str, values: Mapping[str, str], ctx: PlanContext) -> tuple[Notification, ...]:
+    return render_template(kind=kind, event_id=f"{ret.id}/{kind}", order_ref=ret.order_ref, customer=ctx.customer,
+                           values={"rma": ret.rma, **values}, at=ctx.now, templates=ctx.templates)
 
 
 def _step(ret: ReturnOrder, to: str, ctx: PlanContext) -> Violation | None:
@@ -534,12 +533,7 @@ def plan_create(order: Order, lines: Sequence[ReturnLineRequest], overrides: Seq
         items += ["", f"Your replacement ships now as order {exchange.order_ref}."
                   + (" It is an even exchange: no money moves." if exchange.even else
                      " We settle the difference in price when your return has been checked.")]
-    notes = _notify(ret, "RETURN_CREATED", f"Your return {ret.rma} for order {order.ref}",
-                    [f"We have opened return {ret.rma} for your order {order.ref}:", *items, "",
-                     f"Please write {ret.rma} on the parcel. We will tell you when it arrives and when "
-                     "your refund is on its way."],
-                    f"{order.ref}: return {ret.rma} opened for {ret.units} item(s). Write {ret.rma} on the parcel.",
-                    ctx)
+    notes = _notify(ret, "RETURN_CREATED", {"items": "\n".join(items), "units": str(ret.units)}, ctx)
     command = {"kind": "return_create", "return_id": ret.id, "rma": ret.rma,
                "lines": [r.model_dump(mode="json") for r in lines],
                "overrides": [o.model_dump(mode="json") for o in kept]}
@@ -558,10 +552,7 @@ def plan_receive(order: Order, ret: ReturnOrder, ctx: PlanContext) -> ReturnPlan
         return _refuse(v)
     new = ret.model_copy(update={"state": "RECEIVED",
                                  "history": ret.history + (StateChange(state="RECEIVED", at=ctx.now, actor=ctx.actor),)})
-    notes = _notify(new, "RETURN_RECEIVED", f"We have received your return {ret.rma}",
-                    [f"Your return {ret.rma} for order {order.ref} has arrived at our warehouse.",
-                     "We are checking the items and will refund you as soon as that is done."],
-                    f"{order.ref}: return {ret.rma} received; we are checking it.", ctx)
+    notes = _notify(new, "RETURN_RECEIVED", {}, ctx)
     command = {"kind": "return_receive", "return_id": ret.id}
     return ReturnPlan(return_order=new, notifications=notes, audit=_audit(order, None, command, _no_money(order), ctx))
 
@@ -645,12 +636,10 @@ def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanCo
     if b.to_store_credit.is_positive:
         money.append(f"{b.to_store_credit} has been added to your store credit.")
     rejected = [rl for rl in ret.lines if rl.verdict == "REJECTED"]
-    body = [f"Your return {ret.rma} for order {order.ref} has been checked.",
-            *(f"- accepted: {rl.quantity} × {rl.description}" for rl in accepted),
-            *(f"- not accepted: {rl.quantity} × {rl.description} ({rl.verdict_note})" for rl in rejected),
-            "", f"Refund: {b.total}.", *money]
-    notes = _notify(new, "RETURN_REFUNDED", f"Your refund for return {ret.rma}", body,
-                    f"{order.ref}: return {ret.rma} refunded, {b.total}. {' '.join(money[:1])}".strip(), ctx)
+    items = [*(f"- accepted: {rl.quantity} × {rl.description}" for rl in accepted),
+             *(f"- not accepted: {rl.quantity} × {rl.description} ({rl.verdict_note})" for rl in rejected)]
+    notes = _notify(new, "RETURN_REFUNDED", {"items": "\n".join(items), "refund_total": str(b.total),
+                                             "money_lines": "\n".join(money), "money": money[0] if money else ""}, ctx)
     issued = b.to_store_credit if memo_id else Money.zero(cur)
     effect = {
         "settlement": "documents issued" if docs else "none (nothing to refund)",
@@ -814,10 +803,7 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
         money = [f"The replacement costs {delta} more; we have charged it to your {card}."]
     else:
         money = ["It is an even exchange: no money moves."]
-    body = [f"Your exchange {ret.rma} for order {order.ref} has been checked; the replacement ships as order "
-            f"{ret.exchange_order_ref}.", *money]
-    notes = _notify(new, "EXCHANGE_SETTLED", f"Your exchange {ret.rma}", body,
-                    f"{order.ref}: exchange {ret.rma} settled. {money[0]}", ctx)
+    notes = _notify(new, "EXCHANGE_SETTLED", {"exchange_ref": ret.exchange_order_ref or "", "money": money[0]}, ctx)
     issued = sum((d.amount for d in docs if isinstance(d, StoreCredit)), z)
     effect = {
         "settlement": "exchange: " + ("even, no money moves" if not docs else "documents issued"),

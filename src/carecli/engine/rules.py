@@ -128,6 +128,9 @@ RULES: dict[str, str] = {
     "event.not_collect": "ready for collection and collected belong to click & collect orders",
     "event.not_delivery": "delivered belongs to home-delivery orders (click & collect is collected)",
     "event.not_dispatched": "a delivery can fail only while something is out for delivery",
+    # Checked by the store before the engine sees the event (backend/sqlite/events.py): they need the store.
+    "event.unknown_order": "an event names an order the store has (else it is refused and kept)",
+    "event.id_reused": "an event id taken in once cannot come again with other content",
 }
 
 # -- addresses -------------------------------------------------------------------------------------

@@ -125,7 +125,8 @@ class OrderDraft:
             return None
         ctx = PlanContext(policy=self.reference.policy, catalog=self.reference.catalog(),
                           locations=self.reference.location_map(), customer=self.customer, account=self.account,
-                          now=now, role=self.role)  # type: ignore[arg-type]
+                          now=now, role=self.role,  # type: ignore[arg-type]
+                          templates=self.reference.templates or None)
         return place(new, ctx)
 
     def problems(self, now: datetime) -> list[str]:

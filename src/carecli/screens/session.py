@@ -45,7 +45,7 @@ class AmendSession:
         return PlanContext(
             policy=self.reference.policy, catalog=self.reference.catalog(),
             locations=self.reference.location_map(), customer=self.view.customer, account=self.view.account,
-            now=now, role=self.role,  # type: ignore[arg-type]
+            now=now, role=self.role, templates=self.reference.templates or None,  # type: ignore[arg-type]
         )
 
     def stage(self, amendment: Amendment, now: datetime) -> list[Violation]:

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from urllib.parse import unquote
 
 from pydantic import ValidationError
@@ -48,6 +48,7 @@ from ..backend.http.routes import (
 )
 from ..backend.sqlite.store import SqliteStore
 from ..backend.sqlite.users import User
+from ..engine.notifications import MessageTemplate
 from ..engine.policy import Policy
 
 log = logging.getLogger("carecli.server")
@@ -85,8 +86,9 @@ class Stores:
     """One SqliteStore per kind of user, opened on first use, on the same file."""
 
     def __init__(self, path: Path, *, policy: Policy | None, clock: Callable[[], datetime] | None,
-                 gateway: PaymentGateway | None) -> None:
+                 gateway: PaymentGateway | None, templates: Mapping[str, MessageTemplate] | None = None) -> None:
         self.path, self.policy, self.clock, self.gateway = path, policy, clock, gateway
+        self.templates = templates
         self._lock = threading.Lock()
         self._open: dict[tuple[str, bool], SqliteStore] = {}
 
@@ -96,7 +98,7 @@ class Stores:
             if s is None:
                 s = SqliteStore.open(self.path, role=role, read_only=read_only,  # type: ignore[arg-type]
                                      policy=self.policy, clock=self.clock, gateway=self.gateway,
-                                     create=False)
+                                     create=False, templates=self.templates)
                 self._open[(role, read_only)] = s
             return s
 
@@ -207,13 +209,13 @@ def _validation_message(e: ValidationError, what: str) -> str:
 
 def create_app(store: str | Path, *, policy: Policy | None = None,
                clock: Callable[[], datetime] | None = None, gateway: PaymentGateway | None = None,
-               limits: Limits = Limits()) -> Starlette:
+               limits: Limits = Limits(), templates: Mapping[str, MessageTemplate] | None = None) -> Starlette:
     """The ASGI app serving the store file at ``store`` (it must exist: build it with ``carecli demo``)."""
     path = Path(store).expanduser()
     if not path.exists():
         raise NotFound(f"There is no store at {path}. Build one with `carecli demo --store {path}`.",
                        title="No store")
-    stores = Stores(path, policy=policy, clock=clock, gateway=gateway)
+    stores = Stores(path, policy=policy, clock=clock, gateway=gateway, templates=templates)
     stores.users()  # open (and check) the file now: a bad store fails at start, not on the first request
     buckets = TokenBuckets(limits.rate_per_s, limits.burst)
     inflight = InFlight()

@@ -7,6 +7,7 @@ functions read what it needs and write what it decided.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -41,6 +42,7 @@ class Env:
     role: str
     templates: Mapping[str, MessageTemplate] | None = None
     ids: Callable[[str], str] | None = None
+    limit: int = 5000  # the inbox's page: a source need not return more than this many items
 
 
 def _aware(text: str) -> datetime:
@@ -258,6 +260,10 @@ def exception_source(fn: Source) -> Source:
 _ORDER_COLS = "o.ref, o.stage, cu.name, o.json"
 
 
+def _limit(env: Env) -> int:
+    return max(1, min(int(env.limit), 5000))
+
+
 def _item(kind: str, ref: str, stage: str, name: str, since: datetime, title: str, detail: str, env: Env,
           line_id: int | None = None) -> ExceptionItem:
     return ExceptionItem(order_ref=ref, kind=kind, since=since, age_seconds=max(0, int((env.now - since).total_seconds())),
@@ -266,44 +272,64 @@ def _item(kind: str, ref: str, stage: str, name: str, since: datetime, title: st
 
 _SETTLED = ("DELIVERED", "COLLECTED", "CANCELLED")
 
+# An item is handled once a person acted on its order (an agent's commit or contact note) at or after it.
+# The sources leave handled items out in SQL, so each needs only the inbox's page of rows, oldest first.
+# Timestamps are compared as instants (julianday), as they are written both as "Z" and "+00:00".
+_UNHANDLED = ("NOT EXISTS (SELECT 1 FROM audit a WHERE a.order_ref = o.ref AND a.role != 'system' "
+              "AND julianday(a.at) >= julianday({at}))")
 
-def _event_rows(c: sqlite3.Connection, kind: str, skip_stages: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
-    """Events of one kind on orders not in ``skip_stages``, oldest first (bounded)."""
+
+def _event_rows(c: sqlite3.Connection, kind: str, skip_stages: tuple[str, ...] = (), limit: int = 5000
+                ) -> list[tuple[Any, ...]]:
+    """Unhandled events of one kind on orders not in ``skip_stages``, oldest first (at most ``limit``)."""
     skip = ",".join("?" * len(skip_stages)) or "''"
     return c.execute(
         f"SELECT e.at, e.title, e.detail, e.json, {_ORDER_COLS} FROM events e JOIN orders o ON o.id = e.order_id "
         f"JOIN customers cu ON cu.id = o.customer WHERE e.kind = ? AND o.stage NOT IN ({skip}) "
-        "ORDER BY e.at LIMIT 5000", (kind, *skip_stages)).fetchall()
+        f"AND {_UNHANDLED.format(at='e.at')} ORDER BY e.at LIMIT ?", (kind, *skip_stages, limit)).fetchall()
 
 
 @exception_source
 def short_picks(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """Short picks on orders not yet delivered or collected (once the rest has arrived there is nothing
     left to remedy on the order; a return or an appeasement starts from the customer)."""
-    out = []
-    for at, title, detail, body, ref, stage, name, _ in _event_rows(c, "short_picked", _SETTLED[:2]):
-        line_id = json.loads(body).get("event", {}).get("line_id")
-        out.append(_item("short_pick", ref, stage, name, _aware(at), "Short pick", detail, env, line_id))
-    return out
+    rows = c.execute(
+        "SELECT e.at, e.detail, e.json ->> '$.event.line_id', o.ref, o.stage, cu.name FROM events e "
+        "JOIN orders o ON o.id = e.order_id JOIN customers cu ON cu.id = o.customer "
+        f"WHERE e.kind = 'short_picked' AND o.stage NOT IN (?, ?) AND {_UNHANDLED.format(at='e.at')} "
+        "ORDER BY e.at LIMIT ?", (*_SETTLED[:2], _limit(env)))
+    return [_item("short_pick", ref, stage, name, _aware(at), "Short pick", detail, env, line_id)
+            for at, detail, line_id, ref, stage, name in rows]
 
 
 @exception_source
 def backorders(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """Lines still backordered whose expected date is within ``fulfilment.backorder_inbox_days``, or past."""
     horizon = env.now.date() + timedelta(days=env.policy.fulfilment.backorder_inbox_days)
+    # The event's line, found and filtered in SQL (the order's JSON is not parsed in Python row by row):
+    # still backordered, with an expected date within the horizon (ISO dates compare as text), not
+    # cancelled in full. A line's expected date is only ever set by a backordered event of that line
+    # (engine/events.py; an amendment clears it), so orders none of whose events for the line expects
+    # it by the horizon are skipped before their (large) JSON is read.
+    rows = c.execute(
+        "SELECT e.at, j.value ->> 'line_id', j.value ->> 'backordered', j.value ->> 'description', "
+        "j.value ->> 'backorder_expected', o.ref, o.stage, cu.name FROM events e "
+        "JOIN orders o ON o.id = e.order_id JOIN customers cu ON cu.id = o.customer "
+        "JOIN json_each(o.json, '$.lines') j ON j.value ->> 'line_id' = e.json ->> '$.event.line_id' "
+        "WHERE e.kind = 'backordered' AND o.stage NOT IN (?, ?, ?) "
+        "AND EXISTS (SELECT 1 FROM events b WHERE b.order_id = e.order_id AND b.kind = 'backordered' "
+        "AND b.json ->> '$.event.line_id' = e.json ->> '$.event.line_id' AND b.json ->> '$.event.expected' <= ?) "
+        "AND coalesce(j.value ->> 'backordered', 0) > 0 AND j.value ->> 'backorder_expected' <= ? "
+        "AND j.value ->> 'ordered' - coalesce(j.value ->> 'cancelled', 0) > 0 "
+        f"AND {_UNHANDLED.format(at='e.at')} ORDER BY e.at LIMIT ?",
+        (*_SETTLED, horizon.isoformat(), horizon.isoformat(), _limit(env)))
     out = []
-    for at, _title, _detail, body, ref, stage, name, oj in _event_rows(c, "backordered", _SETTLED):
-        line_id = json.loads(body).get("event", {}).get("line_id")
-        ln = next((x for x in json.loads(oj).get("lines", ()) if x.get("line_id") == line_id), None)
-        if not ln or not ln.get("backordered") or not ln.get("backorder_expected"):
-            continue
-        expected = date.fromisoformat(ln["backorder_expected"])
-        if expected > horizon or ln["ordered"] - ln.get("cancelled", 0) <= 0:
-            continue
+    for at, line_id, units, description, expected_text, ref, stage, name in rows:
+        expected = date.fromisoformat(expected_text)
         due = "past its date" if expected < env.now.date() else "due"
         out.append(_item("backorder", ref, stage, name, _aware(at), f"Backorder {due}",
-                         f"line {line_id}: {ln['backordered']} × {ln.get('description', '')}, expected "
-                         f"{expected.isoformat()}", env, line_id))
+                         f"line {line_id}: {units} × {description or ''}, expected {expected.isoformat()}",
+                         env, line_id))
     return out
 
 
@@ -311,7 +337,7 @@ def backorders(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
 def failed_deliveries(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     """A failed delivery with no delivery (or collection) event after it."""
     out = []
-    for at, _title, detail, _body, ref, stage, name, _ in _event_rows(c, "delivery_failed", _SETTLED[:2]):
+    for at, _title, detail, _body, ref, stage, name, _ in _event_rows(c, "delivery_failed", _SETTLED[:2], _limit(env)):
         later = c.execute("SELECT 1 FROM events e JOIN orders o ON o.id = e.order_id WHERE o.ref = ? AND "
                           "e.kind IN ('delivered', 'collected') AND e.at > ? LIMIT 1", (ref, at)).fetchone()
         if later is None and stage not in (Stage.DELIVERED.value, Stage.COLLECTED.value):
@@ -323,8 +349,8 @@ def failed_deliveries(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
 def declined_charges(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
     rows = c.execute(
         f"SELECT d.at, d.amount_minor, d.currency, d.message, d.actor, {_ORDER_COLS} FROM declined_charges d "
-        "JOIN orders o ON o.id = d.order_id JOIN customers cu ON cu.id = o.customer ORDER BY d.at LIMIT 5000"
-    ).fetchall()
+        f"JOIN orders o ON o.id = d.order_id JOIN customers cu ON cu.id = o.customer "
+        f"WHERE {_UNHANDLED.format(at='d.at')} ORDER BY d.at LIMIT ?", (_limit(env),)).fetchall()
     out = []
     for at, minor, cur, message, actor, ref, stage, name, _ in rows:
         amount = Money.from_minor(minor, cur)
@@ -336,20 +362,22 @@ def declined_charges(c: sqlite3.Connection, env: Env) -> list[ExceptionItem]:
 def list_exceptions(c: sqlite3.Connection, env: Env, limit: int) -> list[ExceptionItem]:
     """Every source's items, without those a person has handled since (an agent's commit or contact note
     on the order after the exception), oldest first."""
+    env = dataclasses.replace(env, limit=max(1, min(int(limit), 5000)))
     items = [it for src in SOURCES for it in src(c, env)]
-    handled: dict[str, datetime | None] = {}
+    # When a person last acted on each of these orders: one query for all of them, not one per order.
+    refs = json.dumps(sorted({it.order_ref for it in items}))
+    handled: dict[str, datetime] = {
+        ref: _aware(at) for ref, at in c.execute(
+            "SELECT order_ref, max(at) FROM audit WHERE role != 'system' AND order_ref IN "
+            "(SELECT value FROM json_each(?)) GROUP BY order_ref", (refs,)) if at}
     out = []
     for it in items:
-        if it.order_ref not in handled:
-            row = c.execute("SELECT max(at) FROM audit WHERE order_ref = ? AND role != 'system'",
-                            (it.order_ref,)).fetchone()
-            handled[it.order_ref] = _aware(row[0]) if row and row[0] else None
-        last = handled[it.order_ref]
+        last = handled.get(it.order_ref)
         if last is not None and last >= it.since:
             continue
         out.append(it)
     out.sort(key=lambda it: (it.since, it.order_ref, it.kind))
-    return out[:max(1, min(int(limit), 5000))]
+    return out[:env.limit]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from ...engine.model import (
     PickupLocation, Variant,
 )
 from ...engine.money import Money
-from ...engine.notifications import Notification
+from ...engine.notifications import MessageTemplate, Notification
 from ...engine.placing import customer_problems, place, placement_audit
 from ...engine.policy import Policy
 from ...engine.rules import Violation, card_expired
@@ -205,7 +205,7 @@ def _read_order(c: sqlite3.Connection, ref: str) -> Order | None:
 def place_order(
     c: sqlite3.Connection, req: PlaceOrderRequest, *, policy: Policy, catalog: Mapping[str, Variant],
     locations: Mapping[str, PickupLocation], role: Role, read_only: bool, now: datetime,
-    gateway: PaymentGateway, ids: IdSource,
+    gateway: PaymentGateway, ids: IdSource, templates: Mapping[str, MessageTemplate] | None = None,
 ) -> PlaceOrderResult:
     """Place ``req`` inside the caller's write transaction; any error leaves the caller to roll back."""
     req_hash = req.request_hash()
@@ -245,7 +245,7 @@ def place_order(
     ctx = PlanContext(policy=policy, catalog=catalog, locations=locations, customer=customer, account=account,
                       now=now, ids=ids, actor=req.actor, role=role, read_only=read_only, purpose="commit",
                       reason_code=req.reason_code, note=req.note, idempotency_key=req.idempotency_key,
-                      audit_seq=seq, audit_prev_hash=prev)
+                      audit_seq=seq, audit_prev_hash=prev, templates=templates)
     p = place(new, ctx, original)
     if p.violations or p.order is None or p.totals is None:
         raise RuleViolations(list(p.violations) or [Violation("placing.empty", "the order could not be placed")])

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from ...engine.audit import GENESIS_HASH, canonical_json
 from ...engine.context import PlanContext
 from ...engine.model import BillingAccount, Customer, Order, PickupLocation, Variant
+from ...engine.notifications import MessageTemplate
 from ...engine.policy import Policy
 from ...engine.pricing import PricingError
 from ...engine.returns import (
@@ -48,6 +49,7 @@ class Env:
     role: str
     read_only: bool
     gateway: PaymentGateway | None = None
+    templates: Mapping[str, MessageTemplate] | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -132,7 +134,7 @@ def _context(c: sqlite3.Connection, env: Env, customer: Customer, account: Billi
                        account=account, now=env.now, ids=_TxnIds(c), actor=req.actor,  # type: ignore[attr-defined]
                        role=env.role, read_only=env.read_only, purpose="commit",  # type: ignore[arg-type]
                        note=req.note, idempotency_key=req.idempotency_key,  # type: ignore[attr-defined]
-                       audit_seq=seq, audit_prev_hash=prev)
+                       audit_seq=seq, audit_prev_hash=prev, templates=env.templates)
 
 
 def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, version: int, order: Order,

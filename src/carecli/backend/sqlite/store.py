@@ -424,7 +424,8 @@ class SqliteStore:
                                 c.execute("SELECT json FROM variants ORDER BY sku")]
                     locations = [PickupLocation.model_validate_json(t) for (t,) in
                                  c.execute("SELECT json FROM locations ORDER BY location_id")]
-                    return ReferenceData(variants=variants, locations=locations, policy=self._policy)
+                    return ReferenceData(variants=variants, locations=locations, policy=self._policy,
+                                         templates=dict(self._templates or {}))
                 ref = self._read(load, snapshot=True)
                 self._catalog = ref.catalog()
                 self._locations = ref.location_map()
@@ -658,7 +659,7 @@ class SqliteStore:
             policy=self._policy, catalog=self._catalog, locations=self._locations, customer=customer,
             account=account, now=now, ids=_TxnIds(c), actor=req.actor, role=self._role,
             read_only=self._read_only, purpose="commit", reason_code=req.reason_code, note=req.note,
-            idempotency_key=req.idempotency_key, audit_seq=seq, audit_prev_hash=prev,
+            idempotency_key=req.idempotency_key, audit_seq=seq, audit_prev_hash=prev, templates=self._templates,
         )
         # 3. The engine decides; the store only writes what it decided.
         try:
@@ -726,7 +727,8 @@ class SqliteStore:
     def _returns_env(self) -> "_returns.Env":
         self.reference()
         return _returns.Env(policy=self._policy, catalog=self._catalog, locations=self._locations,
-                            now=self._clock(), role=self._role, read_only=self._read_only, gateway=self._gateway)
+                            now=self._clock(), role=self._role, read_only=self._read_only, gateway=self._gateway,
+                            templates=self._templates)
 
     def return_eligibility(self, ref: str) -> ReturnEligibility:
         env = self._returns_env()
@@ -783,7 +785,8 @@ class SqliteStore:
         self.reference()
         return self._write(lambda c: _placing.place_order(
             c, req, policy=self._policy, catalog=self._catalog, locations=self._locations, role=self._role,
-            read_only=self._read_only, now=self._clock(), gateway=self._gateway, ids=_TxnIds(c)))
+            read_only=self._read_only, now=self._clock(), gateway=self._gateway, ids=_TxnIds(c),
+            templates=self._templates))
 
     def create_customer(self, req: NewCustomerRequest) -> Customer:
         if not isinstance(req, NewCustomerRequest):
