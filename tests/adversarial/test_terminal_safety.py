@@ -139,7 +139,7 @@ async def test_search_order_tabs_and_account_show_hostile_text_inert(hostile_app
     from carecli.screens.order import OrderScreen
 
     app = hostile_app()
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         await search_loaded(pilot)
         shown = check_screen(app, "search")
         assert "[b]Zoë" in shown, "the markup in a customer name is shown literally"
@@ -181,7 +181,7 @@ async def test_inbox_and_its_detail_show_hostile_text_inert(hostile_app, size):
     from carecli.screens.inbox import InboxScreen
 
     app = hostile_app(role="supervisor")
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=True) as pilot:
         await search_loaded(pilot)
         await pilot.press("f5")
         await in_front(pilot, InboxScreen)
@@ -191,3 +191,28 @@ async def test_inbox_and_its_detail_show_hostile_text_inert(hostile_app, size):
             await settled(pilot)
             shown += check_screen(app, "inbox row")
         assert "[b]Zoë" in shown or "Zoë" in shown
+
+
+@pytest.mark.parametrize("size", [pytest.param((120, 40), id="120x40")])
+async def test_a_refusal_naming_a_hostile_product_shows_it_inert_in_the_toast(hostile_app, size):
+    """Refusals name the product (``line 1 already is <title>``) and are shown as toasts: the toast
+    must not parse the title's markup nor pass its escape sequences."""
+    from carecli.engine.commands import ReplaceProduct
+    from carecli.screens.order import OrderScreen
+
+    app = hostile_app()
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await search_loaded(pilot)
+        screen = OrderScreen(SEED_CASE_REF)
+        app.push_screen(screen)
+        await until(pilot, lambda: screen.session is not None and screen.is_current, "the order")
+        await settled(pilot)
+        line = screen.session.view.order.lines[0]
+        screen.stage(ReplaceProduct(line_id=line.line_id, sku=line.sku))  # refused: the same product
+        await until(pilot, lambda: bool(app._notifications), "the refusal")
+        await until(pilot, lambda: bool(app.screen.query("Toast")) or app._exception is not None,
+                    "the refusal's toast")
+        await pilot.pause(0.3)
+        await settled(pilot)
+        shown = check_screen(app, "refusal toast")
+        assert "Not allowed" in shown and "[b]Zoë" in shown, shown
