@@ -133,6 +133,25 @@ def hostile_app(store_path, app_factory, open_store):
     return app_factory
 
 
+async def dialogs_show_hostile_text_inert(pilot, ref: str) -> None:
+    from carecli.screens.dialogs.base import CareDialog
+
+    app = pilot.app
+    opened = []
+    for key in ("q", "r", "a", "d", "g", "x", "c"):
+        await pilot.press(key)
+        await settled(pilot)
+        if isinstance(app.screen, CareDialog):
+            opened.append(key)
+            check_screen(app, f"{ref} dialog {key!r}")
+            await pilot.press("escape")
+            await until(pilot, lambda: not isinstance(app.screen, CareDialog), f"dialog {key!r} closed")
+            await settled(pilot)
+        else:
+            check_screen(app, f"{ref} after {key!r} (no dialog)")
+    assert len(opened) >= 4, f"only these dialogs opened on {ref}: {opened}"
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_search_order_tabs_and_account_show_hostile_text_inert(hostile_app, size):
     from carecli.screens.account import AccountScreen
@@ -160,6 +179,8 @@ async def test_search_order_tabs_and_account_show_hostile_text_inert(hostile_app
                 shown += check_screen(app, f"{ref} tab {tab}")
             assert "[b]Zoë" in shown
             await pilot.press("left", "left", "left", "left", "left")
+            if ref == SEED_CASE_REF:  # the dialogs that show the line, the address and the catalog
+                await dialogs_show_hostile_text_inert(pilot, ref)
             await pilot.press("b")
             await until(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None,
                         "the billing account")
