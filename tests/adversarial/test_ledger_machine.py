@@ -34,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import atexit
 import inspect
 
 from hypothesis import HealthCheck, event, settings
@@ -80,6 +81,7 @@ def template() -> Path:
     """The demo's first orders (its named scenarios), built once per process."""
     if "path" not in _TEMPLATE:
         path = Path(tempfile.mkdtemp(prefix="carecli-machine-")) / "demo.db"
+        atexit.register(shutil.rmtree, path.parent, True)
         build_demo(path, orders=40, seed=7, parallel=False)
         _TEMPLATE["path"] = path
     return _TEMPLATE["path"]
