@@ -5,12 +5,14 @@ Measures, each printed next to its floor or target:
 - idle memory (RSS of the app process) after the first results;
 - typed character echo in the search box (key sent → the character on screen), next to the same keys
   typed into a minimal app's Input;
-- results refreshed while typing (key sent → the result rows change).
+- results refreshed while typing (key sent → the result rows change);
+- cursor movement in a long result list (Down sent → the highlight drawn on the next row, scrolling
+  the page once the cursor reaches the bottom), next to the minimal app's echo (a key → a repaint).
 
     .venv/bin/python benchmarks/bench_tui.py --store /path/to/1M.db [--runs 5]
 
 Targets (issue 4): launch ≤ 1.5× the minimal app; echo ≤ 5 ms median; refresh ≤ 30 ms median and
-≤ 50 ms p95; idle memory ≤ 60 MiB.
+≤ 50 ms p95; idle memory ≤ 60 MiB. Cursor movement: no target in an issue; compared with the floor.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def main() -> int:
     ap.add_argument("--store", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--query", default="whitfield")
+    ap.add_argument("--cursor-moves", type=int, default=45, help="Down keys per run in the result list")
     ap.add_argument("--role", default="supervisor", choices=("agent", "supervisor"),
                     help="supervisor (default) opens the store read-only, so a shared bench store is never written")
     args = ap.parse_args()
@@ -51,7 +54,7 @@ def main() -> int:
     tm = Tmux(120, 40)
     try:
         floor, launch, mem = [], [], []
-        echo, refresh, echo_floor = [], [], []
+        echo, refresh, echo_floor, cursor = [], [], [], []
         for run in range(args.runs + 1):
             if run:  # the echo floor: the same keys into a minimal app's focused Input
                 name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py"), "--input"])
@@ -96,6 +99,21 @@ def main() -> int:
                     except TimeoutError:
                         pass  # same rows for this prefix: nothing to time
                 tm.keys(name, "C-u")
+                tm.wait_for(name, "1–")  # the first page of the most recent orders again
+                time.sleep(0.5)
+                before = tm.screen(name, escapes=True)
+                tm.keys(name, "Enter")  # from the search box to the results (more than one row)
+                tm.wait_change(name, before, escapes=True)
+                for _ in range(args.cursor_moves):
+                    time.sleep(0.05)
+                    before = tm.screen(name, escapes=True)
+                    k0 = time.perf_counter()
+                    tm.keys(name, "Down")
+                    try:
+                        tm.wait_change(name, before, timeout=2, escapes=True)
+                    except TimeoutError:
+                        break  # the last row of the page: the cursor stays
+                    cursor.append(time.perf_counter() - k0)
             tm.kill(name)
         ms = lambda xs: [x * 1000 for x in xs]  # noqa: E731
         print(f"machine: {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}, "
@@ -113,6 +131,10 @@ def main() -> int:
         if r:
             print(f"results while typing     median {statistics.median(r):7.1f} ms   p95 {pct(r, .95):6.1f} ms "
                   f"(target median ≤ 30, p95 ≤ 50)   n={len(r)}")
+        c = ms(cursor)
+        if c:
+            print(f"cursor movement (Down)   median {statistics.median(c):7.1f} ms   p95 {pct(c, .95):6.1f} ms   "
+                  f"n={len(c)}   floor (minimal app's Input echo) median {statistics.median(ef):5.1f} ms")
     finally:
         tm.close()
     return 0

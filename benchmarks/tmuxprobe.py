@@ -71,8 +71,9 @@ class Tmux:
                  + " ".join(_q(a) for a in argv))
         return name
 
-    def screen(self, name: str) -> str:
-        return "\n".join(self.cmd(f"capture-pane -p -t ={name}:"))
+    def screen(self, name: str, escapes: bool = False) -> str:
+        """The pane's text; ``escapes``: with its colours and attributes (a moved highlight shows)."""
+        return "\n".join(self.cmd(f"capture-pane -p {'-e ' if escapes else ''}-t ={name}:"))
 
     def pid(self, name: str) -> int:
         return int(self.cmd(f"list-panes -t ={name}: -F '#{{pane_pid}}'")[0])
@@ -90,10 +91,11 @@ class Tmux:
             time.sleep(interval)
         raise TimeoutError(f"{marker!r} did not appear in {timeout}s; screen:\n{self.screen(name)}")
 
-    def wait_change(self, name: str, before: str, timeout: float = 10.0, interval: float = 0.001) -> float:  # float-ok
+    def wait_change(self, name: str, before: str, timeout: float = 10.0, interval: float = 0.001,  # float-ok
+                    escapes: bool = False) -> float:  # float-ok
         t0 = perf()
         while perf() - t0 < timeout:
-            if self.screen(name) != before:
+            if self.screen(name, escapes) != before:
                 return perf() - t0
             time.sleep(interval)
         raise TimeoutError("the screen did not change")

@@ -50,6 +50,16 @@ class CareApp(App[None]):
         self.offline_detail = ""
         self._probe_timer: Any = None
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:  # float-ok: Textual's seconds
+        """A toast. Its text often carries data (a refusal names the product, a server's message, a
+        settings warning names a file), so it goes through the safe boundary and is never markup:
+        a title like ``[@click=app.quit]`` is shown as typed, not parsed (nor a MarkupError)."""
+        from .widgets.safe import clean
+
+        super().notify(clean(message, one_line=False), title=clean(title), severity=severity, timeout=timeout,
+                       markup=False)
+
     # -- start -------------------------------------------------------------------------------------
     def on_mount(self) -> None:
         from .screens.search import SearchScreen

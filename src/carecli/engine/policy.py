@@ -270,6 +270,8 @@ def load_policy(path: Path | None) -> Policy:
     if path is None or not path.exists():
         return default_policy()
     try:
+        if path.stat().st_size > 1_000_000:  # before reading: a huge file is refused without loading it
+            raise PolicyError(f"policy file {path}: larger than 1 MB; is it the right file?")
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise PolicyError(f"policy file {path}: cannot be read: {e}") from None

@@ -42,6 +42,9 @@ def parse_theme(text: str, source: str) -> Theme:
     return Theme(**data)
 
 
+MAX_THEME_BYTES = 100_000  # a theme is a few dozen lines; anything this big is the wrong file
+
+
 def builtin_themes() -> list[Theme]:
     out = []
     for entry in sorted(resources.files(__package__).iterdir(), key=lambda p: p.name):
@@ -54,7 +57,20 @@ def user_themes(paths: Iterable[Path]) -> tuple[list[Theme], list[str]]:
     themes, warnings = [], []
     for p in paths:
         try:
-            themes.append(parse_theme(p.read_text("utf-8"), str(p)))
-        except (OSError, UnicodeDecodeError, ValueError) as e:
+            if p.stat().st_size > MAX_THEME_BYTES:
+                raise ValueError(f"theme file {p}: larger than {MAX_THEME_BYTES // 1000} KB; is it the right file?")
+            text = p.read_text("utf-8")
+        except UnicodeDecodeError as e:
+            warnings.append(f"theme file {p}: not UTF-8 text ({e.reason} at byte {e.start})")
+            continue
+        except OSError as e:
+            warnings.append(f"theme file {p}: cannot be read: {e.strerror or e}")
+            continue
+        except ValueError as e:
+            warnings.append(str(e))
+            continue
+        try:
+            themes.append(parse_theme(text, str(p)))
+        except ValueError as e:
             warnings.append(str(e))
     return themes, warnings
