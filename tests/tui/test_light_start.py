@@ -1,0 +1,49 @@
+"""The first screen's import path stays light: the app and the search screen import neither the
+engine's commands, plans, settlement, returns, events nor placing, nor the contract module that
+carries them, nor the screens opened later (order, dialogs, inbox, returns, new order, account).
+
+Importing is most of what a launch costs before its first paint; these modules come in when a
+screen or a call needs them. Checked in a fresh interpreter, so that nothing imported by other tests
+counts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+DEFERRED = [
+    "carecli.backend.contract", "carecli.backend.sqlite", "carecli.backend.http",
+    "carecli.engine.plan", "carecli.engine.settlement", "carecli.engine.commands", "carecli.engine.returns",
+    "carecli.engine.events", "carecli.engine.placing", "carecli.engine.audit", "carecli.engine.amend",
+    "carecli.screens.order", "carecli.screens.dialogs", "carecli.screens.inbox", "carecli.screens.returns",
+    "carecli.screens.new_order", "carecli.screens.customer", "carecli.screens.account",
+    "carecli.screens.help", "carecli.widgets.waterfall",
+]
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def test_the_search_screen_path_imports_none_of_the_deferred_modules():
+    mods = _modules_after("import carecli.app, carecli.screens.search, carecli.themes, carecli.config")
+    assert "carecli.screens.search" in mods and "carecli.widgets.results" in mods  # it did import them
+    loaded = sorted(m for m in mods for d in DEFERRED if m == d or m.startswith(d + "."))
+    assert loaded == [], f"the first screen's path imports {loaded}"
+
+
+def test_the_contract_names_still_work():
+    """The types moved to small modules are the contract's own, under the old names."""
+    mods = _modules_after(
+        "from carecli.backend import SearchPage, BackendError, DemoGateway\n"
+        "from carecli.backend import contract, errors, search_types\n"
+        "assert contract.SearchPage is SearchPage is search_types.SearchPage\n"
+        "assert contract.OrderSummary is search_types.OrderSummary\n"
+        "assert contract.BackendError is BackendError is errors.BackendError\n"
+        "assert contract.ERRORS is errors.ERRORS and contract.ERRORS['duplicate_customer']\n"
+        "assert issubclass(contract.DuplicateCustomer, BackendError)")
+    assert "carecli.backend.contract" in mods
