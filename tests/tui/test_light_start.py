@@ -14,7 +14,9 @@ import subprocess
 import sys
 
 DEFERRED = [
-    "carecli.backend.contract", "carecli.backend.sqlite", "carecli.backend.http",
+    "carecli.backend.contract", "carecli.backend.http", "carecli.backend.ledger",
+    "carecli.backend.sqlite.events", "carecli.backend.sqlite.outbox", "carecli.backend.sqlite.placing",
+    "carecli.backend.sqlite.returns", "carecli.backend.sqlite.rows", "carecli.backend.sqlite.load",
     "carecli.engine.plan", "carecli.engine.settlement", "carecli.engine.commands", "carecli.engine.returns",
     "carecli.engine.events", "carecli.engine.placing", "carecli.engine.audit", "carecli.engine.amend",
     "carecli.screens.order", "carecli.screens.dialogs", "carecli.screens.inbox", "carecli.screens.returns",
@@ -34,6 +36,28 @@ def test_the_search_screen_path_imports_none_of_the_deferred_modules():
     assert "carecli.screens.search" in mods and "carecli.widgets.results" in mods  # it did import them
     loaded = sorted(m for m in mods for d in DEFERRED if m == d or m.startswith(d + "."))
     assert loaded == [], f"the first screen's path imports {loaded}"
+
+
+def test_opening_a_store_and_searching_it_imports_none_of_them(demo_db):
+    """What a launch does before its first results: open the store, read a page. Then the first call
+    that needs the engine (an order) loads it, in the same fresh interpreter."""
+    code = (
+        "import carecli.tui, carecli.app, carecli.screens.search\n"
+        "from carecli.backend.sqlite import SqliteStore\n"
+        f"store = SqliteStore.open({str(demo_db)!r}, role='supervisor')\n"
+        "page = store.search_orders('', limit=20)\n"
+        "assert len(page.items) == 20, page\n"
+        "first = sorted(sys.modules)\n"
+        "view = store.get_order(page.items[0].ref)\n"
+        "assert view.order.ref == page.items[0].ref and 'carecli.engine.plan' in sys.modules\n"
+        "print(json.dumps(first))\n"
+        "raise SystemExit(0)")
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}"], capture_output=True, text=True,
+                         check=True)
+    mods = set(json.loads(out.stdout))
+    loaded = sorted(m for m in mods for d in DEFERRED if m == d or m.startswith(d + "."))
+    assert "carecli.backend.sqlite.store" in mods
+    assert loaded == [], f"opening the store and searching it imports {loaded}"
 
 
 def test_the_contract_names_still_work():
