@@ -39,14 +39,15 @@ def test_the_search_screen_path_imports_none_of_the_deferred_modules():
 
 
 def test_opening_a_store_and_searching_it_imports_none_of_them(demo_db):
-    """What a launch does before its first results: open the store, read a page. Then the first call
-    that needs the engine (an order) loads it, in the same fresh interpreter."""
+    """What a launch does before its first results: open the store, read a page, check the connection.
+    Then the first call that needs the engine (an order) loads it, in the same fresh interpreter."""
     code = (
         "import carecli.tui, carecli.app, carecli.screens.search\n"
         "from carecli.backend.sqlite import SqliteStore\n"
         f"store = SqliteStore.open({str(demo_db)!r}, role='supervisor')\n"
         "page = store.search_orders('', limit=20)\n"
         "assert len(page.items) == 20, page\n"
+        "assert store.ping().online and store.recover() == []  # the app's check on start\n"
         "first = sorted(sys.modules)\n"
         "view = store.get_order(page.items[0].ref)\n"
         "assert view.order.ref == page.items[0].ref and 'carecli.engine.plan' in sys.modules\n"
@@ -69,5 +70,6 @@ def test_the_contract_names_still_work():
         "assert contract.OrderSummary is search_types.OrderSummary\n"
         "assert contract.BackendError is BackendError is errors.BackendError\n"
         "assert contract.ERRORS is errors.ERRORS and contract.ERRORS['duplicate_customer']\n"
-        "assert issubclass(contract.DuplicateCustomer, BackendError)")
+        "assert issubclass(contract.DuplicateCustomer, BackendError)\n"
+        "assert contract.Connection is __import__('carecli.backend.connection').backend.connection.Connection")
     assert "carecli.backend.contract" in mods

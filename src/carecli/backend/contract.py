@@ -51,14 +51,15 @@ from ..engine.returns import (
     LineEligibility, LineVerdict, Override, RefundTo, ReplacementLine, ReturnLineRequest, ReturnOrder,
 )
 
-# The search screen's types and the errors live in small modules of their own, so that the first
-# screen imports neither the engine's commands, plans, returns nor placing; re-exported here.
+# The search screen's types, the connection's (ping, recover) and the errors live in small modules
+# of their own, so that the first screen imports neither the engine's commands, plans, returns nor placing; re-exported here.
 from .errors import (  # noqa: E402,F401
     ERRORS, BackendError, BadRequest, Forbidden, IdempotencyMismatch, InProgress, NotFound, Offline,
     PaymentDeclined, PreconditionRequired, RateLimited, RuleViolations, StoreCorrupt, StoreTooNew,
     TooLarge, Unauthorized, Unavailable, VersionConflict,
 )
 from .search_types import MatchKind, OrderSummary, SearchPage, _Result  # noqa: E402,F401
+from .connection import Connection, RecoveredCommit  # noqa: E402,F401
 
 Role = Literal["agent", "supervisor"]
 
@@ -160,25 +161,6 @@ class CommitResult(_Result):
 
 
 # -- shared deployments: connection state and commits recovered from the client's journal ------------
-
-
-class Connection(_Result):
-    """Who the backend serves and whether it answers (``Backend.ping``)."""
-
-    online: bool
-    user: str = ""  # the signed-in user of a server ("" for an embedded store)
-    detail: str = ""  # why it is offline, for the agent
-
-
-class RecoveredCommit(_Result):
-    """A commit sent earlier whose answer never arrived (crash, dropped connection), resent on start
-    with the same idempotency key and the same bytes (``Backend.recover``)."""
-
-    idempotency_key: str
-    order_ref: str
-    outcome: Literal["applied", "refused", "pending"]  # pending: still no answer; kept for next time
-    message: str  # for the agent: what happened to the change
-    new_version: int | None = None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ..errors import (
     BackendError, Forbidden, IdempotencyMismatch, NotFound, PaymentDeclined, RuleViolations, StoreCorrupt,
     StoreTooNew, Unavailable, VersionConflict,
 )
+from ..connection import Connection, RecoveredCommit
 from ..gateway import DemoGateway
 from ..search_types import SearchPage
 from . import search as _search
@@ -70,9 +71,9 @@ def _import_engine() -> None:
     global GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain, AMENDMENTS, describe
     global PlanContext, BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment
     global PickupLocation, Variant, MessageTemplate, Notification, plan, PricingError, price, Violation
-    global AccountView, CommitRequest, CommitResult, Connection, CreateExchangeRequest, CreateReturnRequest
+    global AccountView, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest
     global CustomerSummary, EventResult, ExceptionItem, LedgerEntry, NewCustomerRequest, OrderView
-    global PlaceOrderRequest, PlaceOrderResult, RecoveredCommit, ReferenceData, RefundReturnRequest
+    global PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest
     global RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry
     global VerifyReturnRequest, ReturnOrder, describe_command, effect, _events, _outbox, _placing, _returns
     global document_columns, order_columns, order_json, _DOCUMENT
@@ -87,9 +88,9 @@ def _import_engine() -> None:
     from ...engine.pricing import PricingError, price
     from ...engine.rules import Violation
     from ..contract import (
-        AccountView, CommitRequest, CommitResult, Connection, CreateExchangeRequest, CreateReturnRequest,
+        AccountView, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest,
         CustomerSummary, EventResult, ExceptionItem, LedgerEntry, NewCustomerRequest, OrderView,
-        PlaceOrderRequest, PlaceOrderResult, RecoveredCommit, ReferenceData, RefundReturnRequest,
+        PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest,
         RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry,
         VerifyReturnRequest,
     )
@@ -1017,7 +1018,7 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
 
 
 _LIGHT = {"__init__", "open", "close", "__enter__", "__exit__", "meta", "_read", "_forbid_if_read_only",
-          "_write", "search_orders"}
+          "_write", "search_orders", "ping", "recover"}
 
 
 def _with_engine(fn: Callable[..., T]) -> Callable[..., T]:
