@@ -1,15 +1,23 @@
-"""The search results table: a DataTable that draws its one-line text cells without Rich's general path.
+"""The search results table: a DataTable that draws its lines itself, from pre-built segments.
 
-A new page of results redraws every visible cell (about 35 rows × 6 columns at 120×40). DataTable
-renders each cell through ``Styled(Padding(cell))`` and ``Console.render_lines``, which measures,
-re-derives console options and walks Rich's generic renderable protocol for every cell: ~0.15 ms a
-cell, 30–60 ms a page on the development machine, most of the time between a keystroke and its
-results; and it measures every cell of every new row to size columns that here have fixed widths. For the cells the search screen puts in the table — a single line of ``rich.text.Text`` in a
-one-line row — :meth:`ResultsTable._render_cell` produces the same segments directly, with the very
-Rich primitives that path ends in (``Text.wrap``, ``Text.render``, ``Segment.adjust_line_length``,
-``Segment.apply_style``). Anything else (headers, row labels, multi-line or non-Text cells) goes to
-DataTable's own code. ``tests/tui/test_results_table.py`` checks the fast cells equal DataTable's own,
-segment for segment, in every cursor, hover and zebra state and in every theme.
+A new page of results redraws every visible line (about 35 rows × 6 columns at 120×40). DataTable
+builds each line through ``_render_line`` → ``_render_line_in_row`` → ``_render_cell`` for every
+cell, recomputing the row's, the header's and the widget's styles from the DOM and a cache key per
+cell on every line, and renders each cell through ``Styled(Padding(cell))`` and
+``Console.render_lines`` (~0.15 ms a cell); it also measures every cell of every new row to size
+columns that here have fixed widths.
+
+Here (Line API): :meth:`ResultsTable.render_line` draws a result row as one ``Strip`` from the row's
+cells rendered once — and once per distinct text and width, so rows, stages and counts that stay on
+screen from one keystroke's results to the next are not rendered again — with the styles of the
+render pass (zebra rows, cursor, hover, from the theme's component classes; looked up once per pass)
+and the row/column metadata for the mouse applied exactly as DataTable applies them. The cells are
+rendered with the very Rich primitives DataTable's generic path ends in (``Text.wrap``,
+``Text.render``, ``Segment.adjust_line_length``, ``Segment.apply_style``). The header, and any
+table or cell this does not cover (labels, fixed rows or columns, multi-line or non-Text cells), go
+to DataTable's own code; cursor keys, paging, selection and events are DataTable's.
+``tests/tui/test_results_table.py`` (cells) and ``tests/tui/test_results_lines.py`` (whole lines,
+cursor, hover, scrolled, themes, widths) check the segments equal DataTable's own.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ class ResultsTable(DataTable):
     """A DataTable whose one-line Text cells render on a fast path (same segments, a fraction of the cost)."""
 
     fast_cells = True  # tests switch it off to compare with DataTable's own rendering
+    own_lines = True  # whole lines from pre-built cells (below); off: DataTable's lines over the fast cells
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -106,7 +115,7 @@ class ResultsTable(DataTable):
     # for the mouse. The header line and anything else go to DataTable's own code.
 
     def _fast_lines(self) -> bool:
-        return (self.fast_cells and self.cursor_type == "row" and not self.fixed_rows and not self.fixed_columns
+        return (self.fast_cells and self.own_lines and self.cursor_type == "row" and not self.fixed_rows and not self.fixed_columns
                 and not (self._labelled_row_exists and self.show_row_labels))
 
     def render_lines(self, crop):  # type: ignore[override]
