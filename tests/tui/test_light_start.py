@@ -73,3 +73,32 @@ def test_the_contract_names_still_work():
         "assert issubclass(contract.DuplicateCustomer, BackendError)\n"
         "assert contract.Connection is __import__('carecli.backend.connection').backend.connection.Connection")
     assert "carecli.backend.contract" in mods
+
+
+def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_path):
+    """``carecli`` as typed: settings, the store, the app and its first page of results (the app runs
+    headless here, for the time it takes to show its first results)."""
+    code = (
+        "import asyncio, os\n"
+        "from carecli import cli\n"
+        "from carecli.app import CareApp\n"
+        "def run(self):\n"
+        "    async def first_results():\n"
+        "        async with self.run_test(size=(120, 40)) as pilot:\n"
+        "            for _ in range(200):\n"
+        "                await pilot.pause(0.05)\n"
+        "                if 'Enter opens' in str(self.screen.query_one('#status').render()):\n"
+        "                    return\n"
+        "            raise SystemExit('no first results')\n"
+        "    asyncio.run(first_results())\n"
+        "CareApp.run = run\n"
+        "assert cli.main([]) == 0\n")
+    env = {"CARECLI_STORE": str(demo_db), "CARECLI_ROLE": "supervisor", "CARECLI_ACTOR": "kim",
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, check=True, env=env)
+    mods = set(json.loads(out.stdout.splitlines()[-1]))
+    assert "carecli.tui" in mods and "carecli.screens.search" in mods
+    loaded = sorted(m for m in mods for d in DEFERRED if m == d or m.startswith(d + "."))
+    assert loaded == [], f"the launch imports {loaded}"
