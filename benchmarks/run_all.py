@@ -20,7 +20,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", help="a large demo store for bench_search.py, bench_inbox.py and bench_tui.py")
     args = ap.parse_args()
-    runs: list[list[str]] = [["bench_plan.py"], ["bench_commit.py"], ["bench_http.py"], ["bench_build.py"]]
+    runs: list[list[str]] = [["bench_plan.py"], ["bench_results_page.py"], ["bench_commit.py"], ["bench_http.py"],
+                             ["bench_build.py"]]
     if args.store:
         runs += [["bench_search.py", "--store", args.store], ["bench_inbox.py", "--store", args.store],
                  ["bench_tui.py", "--store", args.store]]

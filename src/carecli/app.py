@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
-from .backend.contract import Backend, BackendError, Offline, RecoveredCommit, ReferenceData
+from .backend.errors import BackendError, Offline
 from .config import Settings
 from .screens.commands import CareCommands
+
+if TYPE_CHECKING:  # the contract module imports the whole engine: the first screen does not need it
+    from .backend.contract import Backend, RecoveredCommit, ReferenceData
 
 log = logging.getLogger("carecli")
 

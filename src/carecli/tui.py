@@ -80,7 +80,7 @@ def open_backend(settings, warnings: list[str]):
 
 
 def run(flags: dict[str, Any]) -> int:
-    from .backend.contract import BackendError
+    from .backend.errors import BackendError
     from .credentials import CredentialsError
     from .engine.notifications import TemplateError
     from .engine.policy import PolicyError

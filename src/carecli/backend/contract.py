@@ -51,41 +51,22 @@ from ..engine.returns import (
     LineEligibility, LineVerdict, Override, RefundTo, ReplacementLine, ReturnLineRequest, ReturnOrder,
 )
 
+# The search screen's types, the connection's (ping, recover) and the errors live in small modules
+# of their own, so that the first screen imports neither the engine's commands, plans, returns nor placing; re-exported here.
+from .errors import (  # noqa: E402,F401
+    ERRORS, BackendError, BadRequest, Forbidden, IdempotencyMismatch, InProgress, NotFound, Offline,
+    PaymentDeclined, PreconditionRequired, RateLimited, RuleViolations, StoreCorrupt, StoreTooNew,
+    TooLarge, Unauthorized, Unavailable, VersionConflict,
+)
+from .search_types import MatchKind, OrderSummary, SearchPage, _Result  # noqa: E402,F401
+from .connection import Connection, RecoveredCommit  # noqa: E402,F401
+
 Role = Literal["agent", "supervisor"]
-
-MatchKind = Literal["ref", "email", "phone", "postcode", "sku", "name", "recent"]
-"""Which field of an order or its customer a search result matched (``recent``: the empty query)."""
-
-
-class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # --------------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------------
-
-
-class OrderSummary(_Result):
-    """One row of a search result or of an account's order list."""
-
-    ref: str
-    placed_at: datetime
-    customer_name: str
-    email: str
-    stage: str  # engine.model.Stage value, derived when the order was last written
-    total: Money  # grand total of the order as it stands
-    items: int  # live units (ordered − cancelled) over all lines
-    postcode: str  # delivery postcode, or the pickup store's for click & collect
-    matched: MatchKind
-
-
-class SearchPage(_Result):
-    items: list[OrderSummary]
-    offset: int
-    limit: int
-    has_more: bool
-    kinds: tuple[MatchKind, ...] = ()  # the kinds the query text was read as, in rank order
 
 
 class OrderLinkView(_Result):
@@ -184,25 +165,6 @@ class CommitResult(_Result):
 
 
 # -- shared deployments: connection state and commits recovered from the client's journal ------------
-
-
-class Connection(_Result):
-    """Who the backend serves and whether it answers (``Backend.ping``)."""
-
-    online: bool
-    user: str = ""  # the signed-in user of a server ("" for an embedded store)
-    detail: str = ""  # why it is offline, for the agent
-
-
-class RecoveredCommit(_Result):
-    """A commit sent earlier whose answer never arrived (crash, dropped connection), resent on start
-    with the same idempotency key and the same bytes (``Backend.recover``)."""
-
-    idempotency_key: str
-    order_ref: str
-    outcome: Literal["applied", "refused", "pending"]  # pending: still no answer; kept for next time
-    message: str  # for the agent: what happened to the change
-    new_version: int | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -345,176 +307,8 @@ class ReturnResult(_Result):
 
 
 # --------------------------------------------------------------------------------------------------
-# Errors
+# Errors (the classes are in errors.py)
 # --------------------------------------------------------------------------------------------------
-
-
-class BackendError(Exception):
-    """Base of every error a backend raises on purpose. ``title`` and ``message`` are for the agent."""
-
-    code: ClassVar[str] = "backend_error"
-    default_title: ClassVar[str] = "Something went wrong"
-
-    def __init__(self, message: str, *, title: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.title = title or self.default_title
-
-    def details(self) -> dict[str, Any]:
-        return {}
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "title": self.title, "message": self.message, **self.details()}
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r})"
-
-
-class NotFound(BackendError):
-    code = "not_found"
-    default_title = "Not found"
-
-
-class VersionConflict(BackendError):
-    code = "version_conflict"
-    default_title = "The order changed"
-
-    def __init__(self, current_version: int, message: str | None = None, *, order_ref: str = "",
-                 expected_version: int | None = None, title: str | None = None) -> None:
-        self.current_version = current_version
-        self.order_ref = order_ref
-        self.expected_version = expected_version
-        what = f"Order {order_ref}" if order_ref else "The order"
-        super().__init__(
-            message or f"{what} was changed by someone else while you were working on it; it is now at "
-                       f"version {current_version}. Review what changed and confirm again.",
-            title=title,
-        )
-
-    def details(self) -> dict[str, Any]:
-        return {"current_version": self.current_version, "order_ref": self.order_ref,
-                "expected_version": self.expected_version}
-
-
-class RuleViolations(BackendError):
-    code = "rule_violations"
-    default_title = "This change is not allowed"
-
-    def __init__(self, violations: list[Violation], message: str | None = None, *,
-                 title: str | None = None) -> None:
-        self.violations = list(violations)
-        super().__init__(message or "; ".join(v.message for v in self.violations) or "refused",
-                         title=title)
-
-    def details(self) -> dict[str, Any]:
-        return {"violations": [dataclasses.asdict(v) for v in self.violations]}
-
-
-class PaymentDeclined(BackendError):
-    code = "payment_declined"
-    default_title = "Payment declined"
-
-
-class Forbidden(BackendError):
-    code = "forbidden"
-    default_title = "Read-only"
-
-
-class IdempotencyMismatch(BackendError):
-    code = "idempotency_mismatch"
-    default_title = "Request already used"
-
-
-class Unavailable(BackendError):
-    code = "unavailable"
-    default_title = "Store unavailable"
-
-
-class StoreTooNew(BackendError):
-    code = "store_too_new"
-    default_title = "Store from a newer carecli"
-
-    def __init__(self, found_version: int, supported_version: int, message: str | None = None, *,
-                 title: str | None = None) -> None:
-        self.found_version = found_version
-        self.supported_version = supported_version
-        super().__init__(
-            message or f"This store was written by a newer carecli (schema version {found_version}; "
-                       f"this carecli reads up to {supported_version}). Upgrade carecli to open it.",
-            title=title,
-        )
-
-    def details(self) -> dict[str, Any]:
-        return {"found_version": self.found_version, "supported_version": self.supported_version}
-
-
-class StoreCorrupt(BackendError):
-    code = "store_corrupt"
-    default_title = "Store damaged"
-
-
-# -- shared deployments (HTTP backend and server) ---------------------------------------------------
-
-
-class Offline(Unavailable):
-    """The server could not be reached (or did not answer) after the client's retries."""
-
-    code = "offline"
-    default_title = "Offline"
-
-
-class Unauthorized(BackendError):
-    """No token, or a token the server does not know (or that was revoked)."""
-
-    code = "unauthorized"
-    default_title = "Not signed in"
-
-
-class BadRequest(BackendError):
-    """A request the server cannot read: malformed JSON, a missing field, a value out of range."""
-
-    code = "bad_request"
-    default_title = "Request refused"
-
-
-class PreconditionRequired(BackendError):
-    """A write sent without the header that makes it safe (``If-Match``, ``Idempotency-Key``)."""
-
-    code = "precondition_required"
-    default_title = "Request refused"
-
-
-class InProgress(BackendError):
-    """The same idempotency key is being processed right now; ask again in a moment."""
-
-    code = "in_progress"
-    default_title = "Still working on it"
-
-
-class RateLimited(BackendError):
-    code = "rate_limited"
-    default_title = "Too many requests"
-
-    def __init__(self, retry_after: float, message: str | None = None, *, title: str | None = None) -> None:
-        self.retry_after = float(retry_after)  # float-ok: seconds
-        super().__init__(message or f"Too many requests with this token; try again in "
-                                    f"{max(1, round(retry_after))} s.", title=title)
-
-    def details(self) -> dict[str, Any]:
-        return {"retry_after": self.retry_after}
-
-
-class TooLarge(BackendError):
-    code = "too_large"
-    default_title = "Request too large"
-
-
-ERRORS: dict[str, type[BackendError]] = {
-    cls.code: cls
-    for cls in (BackendError, NotFound, VersionConflict, RuleViolations, PaymentDeclined, Forbidden,
-                IdempotencyMismatch, Unavailable, StoreTooNew, StoreCorrupt, Offline, Unauthorized,
-                BadRequest, PreconditionRequired, InProgress, RateLimited, TooLarge)
-}
 
 
 def error_from_json(data: Mapping[str, Any]) -> BackendError:

@@ -7,7 +7,7 @@ import threading
 
 from ..engine.model import PaymentMethod
 from ..engine.money import Money
-from .contract import PaymentDeclined
+from .errors import PaymentDeclined
 
 DECLINED_LAST4 = "0002"
 

@@ -19,7 +19,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Select
 
-from ..backend.contract import BackendError, SearchPage
+from ..backend.errors import BackendError
+from ..backend.search_types import SearchPage
 from ..engine.model import Stage
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
 
 from ...engine.money import Money
-from ..contract import MatchKind, OrderSummary, SearchPage
+from ..search_types import MatchKind, OrderSummary, SearchPage
 
 REF_PREFIX = "ON-"
 MIN_BARE_REF = 6  # bare digits are read as a ref from this many (refs are ON-100001 and up)

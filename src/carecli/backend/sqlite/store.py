@@ -18,6 +18,8 @@ Durability and concurrency (``docs/STORE.md`` says the same at more length):
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import random
@@ -26,47 +28,85 @@ import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
-from ...engine.audit import GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
-from ...engine.commands import AMENDMENTS, describe
-from ...engine.context import PlanContext
-from ...engine.model import (
-    BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment, PickupLocation, Variant,
-)
 from ...engine.money import Money
-from ...engine.notifications import MessageTemplate, Notification
-from ...engine.plan import plan
 from ...engine.policy import Policy, default_policy
-from ...engine.pricing import PricingError, price
-from ...engine.rules import Violation
-from ..contract import (
-    AccountView, BackendError, CommitRequest, CommitResult, Connection, CreateExchangeRequest,
-    CreateReturnRequest, CustomerSummary, EventResult, ExceptionItem, Forbidden,
-    IdempotencyMismatch, LedgerEntry, NewCustomerRequest, NotFound, OrderView, PaymentDeclined,
-    PaymentGateway, PlaceOrderRequest, PlaceOrderResult, RecoveredCommit, ReferenceData,
-    RefundReturnRequest, RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, Role,
-    RuleViolations, SearchPage, StoreCorrupt, StoreTooNew, TimelineEntry, Unavailable,
-    VerifyReturnRequest, VersionConflict,
+from ..errors import (
+    BackendError, Forbidden, IdempotencyMismatch, NotFound, PaymentDeclined, RuleViolations, StoreCorrupt,
+    StoreTooNew, Unavailable, VersionConflict,
 )
-from ...engine.returns import ReturnOrder, describe_command
+from ..connection import Connection, RecoveredCommit
 from ..gateway import DemoGateway
-from ..ledger import effect
-from . import events as _events
-from . import outbox as _outbox
-from . import placing as _placing
-from . import returns as _returns
+from ..search_types import SearchPage
 from . import search as _search
 from . import users as _users
-from .rows import document_columns, order_columns, order_json
 from .schema import APPLICATION_ID, SCHEMA_VERSION, migrate, user_version
+
+if TYPE_CHECKING:
+    from ..contract import PaymentGateway, Role
+
+
+# -- the engine, imported on first use ---------------------------------------------------------------
+# Opening a store and searching it need none of the engine's commands, plans, settlement, returns,
+# events or placing, nor the contract's result types built from them: importing those is most of
+# what a launch of the app would otherwise spend before its first results. Every method of
+# SqliteStore but the few below (``_LIGHT``) loads them first (see the end of this module).
+_ENGINE_LOADED = False
+_ENGINE_LOCK = threading.Lock()
+
+
+def _load_engine() -> None:
+    """Import the engine and the store's modules that use it, into this module's names (once)."""
+    with _ENGINE_LOCK:
+        if not _ENGINE_LOADED:
+            _import_engine()
+
+
+def _import_engine() -> None:
+    global _ENGINE_LOADED
+    global GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain, AMENDMENTS, describe
+    global PlanContext, BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment
+    global PickupLocation, Variant, MessageTemplate, Notification, plan, PricingError, price, Violation
+    global AccountView, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest
+    global CustomerSummary, EventResult, ExceptionItem, LedgerEntry, NewCustomerRequest, OrderView
+    global PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest
+    global RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry
+    global VerifyReturnRequest, ReturnOrder, describe_command, effect, _events, _outbox, _placing, _returns
+    global document_columns, order_columns, order_json, _DOCUMENT
+    from ...engine.audit import GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
+    from ...engine.commands import AMENDMENTS, describe
+    from ...engine.context import PlanContext
+    from ...engine.model import (
+        BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment, PickupLocation, Variant,
+    )
+    from ...engine.notifications import MessageTemplate, Notification
+    from ...engine.plan import plan
+    from ...engine.pricing import PricingError, price
+    from ...engine.rules import Violation
+    from ..contract import (
+        AccountView, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest,
+        CustomerSummary, EventResult, ExceptionItem, LedgerEntry, NewCustomerRequest, OrderView,
+        PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest,
+        RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry,
+        VerifyReturnRequest,
+    )
+    from ...engine.returns import ReturnOrder, describe_command
+    from ..ledger import effect
+    from . import events as _events
+    from . import outbox as _outbox
+    from . import placing as _placing
+    from . import returns as _returns
+    from .rows import document_columns, order_columns, order_json
+    _DOCUMENT = TypeAdapter(Document)
+    _ENGINE_LOADED = True
+
 
 T = TypeVar("T")
 
-_DOCUMENT: TypeAdapter[Document] = TypeAdapter(Document)
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_DEADLINE_S = 30.0
@@ -978,6 +1018,29 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
                                 detail=note if special == "Contact note" else " · ".join(parts)))
     out.sort(key=lambda x: (x[0], x[1], x[2]))
     return [e for *_, e in out]
+
+
+_LIGHT = {"__init__", "open", "close", "__enter__", "__exit__", "meta", "_read", "_forbid_if_read_only",
+          "_write", "search_orders", "ping", "recover"}
+
+
+def _with_engine(fn: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> T:
+        if not _ENGINE_LOADED:
+            _load_engine()
+        return fn(*args, **kwargs)
+    return call
+
+
+for _name, _member in list(vars(SqliteStore).items()):
+    if _name in _LIGHT:
+        continue
+    if inspect.isfunction(_member):
+        setattr(SqliteStore, _name, _with_engine(_member))
+    elif isinstance(_member, staticmethod):
+        setattr(SqliteStore, _name, staticmethod(_with_engine(_member.__func__)))
+del _name, _member
 
 
 __all__ = ["SqliteStore", "map_error", "connect_rw", "connect_ro", "begin_immediate"]

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..contract import BadRequest, NotFound
+from ..errors import BadRequest, NotFound
 
 TOKEN_PREFIX = "cc_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
