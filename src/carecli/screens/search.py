@@ -65,6 +65,7 @@ class SearchScreen(Screen[None]):
         self._queued = False  # a newer request waits for it
         self._typed = False  # the newest request came from a key in the search box
         self._narrow = False
+        self._total_width = 13
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="search-bar"):
@@ -85,13 +86,16 @@ class SearchScreen(Screen[None]):
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
         table = self.query_one("#results", DataTable)
         self._narrow = self.app.size.width < 106
-        wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 24),
-                ("Stage", "stage", 22), ("Total", "total", 13), ("Items", "items", 5))
-        narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 16),
-                  ("Stage", "stage", 13), ("Total", "total", 11), ("#", "items", 3))
+        # Total fits "USD 99,999.99" at 80 columns and "USD 9,999,999.99" when wide; a larger amount
+        # drops its currency code rather than being cut (widgets/money.money_text).
+        wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 21),
+                ("Stage", "stage", 22), ("Total", "total", 16), ("Items", "items", 5))
+        narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 15),
+                  ("Stage", "stage", 13), ("Total", "total", 13), ("#", "items", 3))
         table.clear(columns=True)
         for label, key, width in (narrow if self._narrow else wide):
             table.add_column(label, key=key, width=width)
+        self._total_width = (narrow if self._narrow else wide)[4][2]
 
     def on_resize(self) -> None:
         if (self.app.size.width < 106) != self._narrow:
@@ -191,7 +195,8 @@ class SearchScreen(Screen[None]):
         for s in page.items:
             table.add_row(
                 text(s.ref, "bold"), text(s.placed_at.strftime(when)), text(s.customer_name),
-                stage_text(s.stage), money_text(s.total), text(str(s.items), justify="right"), key=s.ref,
+                stage_text(s.stage), money_text(s.total, width=self._total_width),
+                text(str(s.items), justify="right"), key=s.ref,
             )
         n = len(page.items)
         how = ", ".join(KIND_WORDS.get(k, k) for k in page.kinds) or "most recent"

@@ -17,10 +17,15 @@ def fmt(m: Money, *, sign: bool = False) -> str:
     return f"{m.currency} {prefix}{s}"
 
 
-def money_text(m: Money | None, style: str = "", *, sign: bool = False) -> Text:
+def money_text(m: Money | None, style: str = "", *, sign: bool = False, width: int | None = None) -> Text:
+    """``width``: the column's; an amount that would not fit drops its currency code rather than be cut
+    (a cut figure reads as another figure)."""
     if m is None:
         return Text("—", style="dim", justify="right")
-    return Text(fmt(m, sign=sign), style=style, justify="right")
+    s = fmt(m, sign=sign)
+    if width is not None and len(s) > width:
+        s = s.removeprefix(f"{m.currency} ")
+    return Text(s, style=style, justify="right")
 
 
 def delta_text(m: Money, *, credit_is_good: bool = True) -> Text:
