@@ -86,10 +86,10 @@ class SearchScreen(Screen[None]):
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
         table = self.query_one("#results", DataTable)
         self._narrow = self.app.size.width < 106
-        # Total fits "USD 99,999.99" at 80 columns and "USD 9,999,999.99" when wide; a larger amount
+        # Total fits "USD 99,999.99" at 80 columns and "USD 999,999.99" when wide; a larger amount
         # drops its currency code rather than being cut (widgets/money.money_text).
-        wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 21),
-                ("Stage", "stage", 22), ("Total", "total", 16), ("Items", "items", 5))
+        wide = (("Ref", "ref", 10), ("Placed", "placed", 16), ("Customer", "customer", 22),
+                ("Stage", "stage", 22), ("Total", "total", 15), ("Items", "items", 5))
         narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 15),
                   ("Stage", "stage", 13), ("Total", "total", 13), ("#", "items", 3))
         table.clear(columns=True)
