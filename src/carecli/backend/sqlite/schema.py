@@ -198,21 +198,36 @@ CREATE TABLE order_skus (
 ) WITHOUT ROWID;
 """
 
-V6_RETURNS = """
--- Return orders (DOMAIN §7): one row per RO, its lines, verdicts and history in json.
-CREATE TABLE return_orders (
-    id         INTEGER PRIMARY KEY,
-    ro_id      TEXT NOT NULL UNIQUE,    -- RO-000001
-    rma        TEXT NOT NULL UNIQUE,    -- RMA-100005-1: what the customer quotes
-    order_id   INTEGER NOT NULL REFERENCES orders(id),
-    account    INTEGER NOT NULL REFERENCES accounts(id),
-    state      TEXT NOT NULL,           -- CREATED … CLOSED (engine.returns.TRANSITIONS)
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    json       TEXT NOT NULL            -- engine.returns.ReturnOrder
+
+def _v2_backfill(conn: sqlite3.Connection) -> None:
+    """Fill order_skus from the orders already in a version-1 store."""
+    rows = conn.execute("SELECT id, placed_at, json FROM orders")
+    batch: list[tuple[str, int, int]] = []
+    for oid, placed, text in rows:
+        skus = {ln["sku"] for ln in json.loads(text).get("lines", ())}
+        batch.extend((s, placed, oid) for s in skus)
+        if len(batch) >= 50_000:
+            conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
+            batch.clear()
+    conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
+
+
+V3_ORDER_LINKS = """
+-- Orders placed from an earlier one: a no-charge replacement, an exchange's new order, a re-order.
+CREATE TABLE order_links (
+    id           INTEGER PRIMARY KEY,
+    original_ref TEXT NOT NULL,         -- the earlier order
+    new_ref      TEXT NOT NULL,         -- the order placed from it
+    kind         TEXT NOT NULL CHECK (kind IN ('replacement', 'exchange', 'reorder')),
+    UNIQUE (original_ref, new_ref)
 );
-CREATE INDEX return_orders_order ON return_orders(order_id);
-CREATE INDEX return_orders_account ON return_orders(account, created_at);
+CREATE INDEX order_links_new ON order_links(new_ref);
+
+-- The address a customer gave when care created them (the default delivery address of a new order).
+CREATE TABLE customer_addresses (
+    customer INTEGER PRIMARY KEY REFERENCES customers(id),
+    json     TEXT NOT NULL              -- engine.model.Address
+);
 """
 
 
@@ -269,38 +284,6 @@ CREATE INDEX declined_charges_order ON declined_charges(order_id, at);
 """
 
 
-def _v2_backfill(conn: sqlite3.Connection) -> None:
-    """Fill order_skus from the orders already in a version-1 store."""
-    rows = conn.execute("SELECT id, placed_at, json FROM orders")
-    batch: list[tuple[str, int, int]] = []
-    for oid, placed, text in rows:
-        skus = {ln["sku"] for ln in json.loads(text).get("lines", ())}
-        batch.extend((s, placed, oid) for s in skus)
-        if len(batch) >= 50_000:
-            conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT OR IGNORE INTO order_skus VALUES (?, ?, ?)", batch)
-
-
-V3_ORDER_LINKS = """
--- Orders placed from an earlier one: a no-charge replacement, an exchange's new order, a re-order.
-CREATE TABLE order_links (
-    id           INTEGER PRIMARY KEY,
-    original_ref TEXT NOT NULL,         -- the earlier order
-    new_ref      TEXT NOT NULL,         -- the order placed from it
-    kind         TEXT NOT NULL CHECK (kind IN ('replacement', 'exchange', 'reorder')),
-    UNIQUE (original_ref, new_ref)
-);
-CREATE INDEX order_links_new ON order_links(new_ref);
-
--- The address a customer gave when care created them (the default delivery address of a new order).
-CREATE TABLE customer_addresses (
-    customer INTEGER PRIMARY KEY REFERENCES customers(id),
-    json     TEXT NOT NULL              -- engine.model.Address
-);
-"""
-
-
 V5_USERS = """
 -- Users of a shared server (carecli serve): bearer tokens are stored as their SHA-256 only.
 CREATE TABLE users (
@@ -313,6 +296,25 @@ CREATE TABLE users (
     revoked_at  TEXT                    -- NULL while the token is valid
 );
 """
+
+
+V6_RETURNS = """
+-- Return orders (DOMAIN §7): one row per RO, its lines, verdicts and history in json.
+CREATE TABLE return_orders (
+    id         INTEGER PRIMARY KEY,
+    ro_id      TEXT NOT NULL UNIQUE,    -- RO-000001
+    rma        TEXT NOT NULL UNIQUE,    -- RMA-100005-1: what the customer quotes
+    order_id   INTEGER NOT NULL REFERENCES orders(id),
+    account    INTEGER NOT NULL REFERENCES accounts(id),
+    state      TEXT NOT NULL,           -- CREATED … CLOSED (engine.returns.TRANSITIONS)
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    json       TEXT NOT NULL            -- engine.returns.ReturnOrder
+);
+CREATE INDEX return_orders_order ON return_orders(order_id);
+CREATE INDEX return_orders_account ON return_orders(account, created_at);
+"""
+
 
 Step = Callable[[sqlite3.Connection], None]
 
