@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from ...engine.audit import GENESIS_HASH, canonical_json, make_record
 from ...engine.events import EventContext, FulfilmentEvent, apply_event
-from ...engine.model import BillingAccount, Customer, Order, PickupLocation, Stage, order_stage
+from ...engine.model import Order, PickupLocation, Stage, order_stage
 from ...engine.money import Money
 from ...engine.notifications import MessageTemplate, Notification
 from ...engine.policy import Policy
@@ -25,7 +25,7 @@ from ...engine.rules import Violation
 from ..contract import (
     EventResult, ExceptionItem, NotFound, RejectedEvent, RuleViolations, TimelineEntry,
 )
-from .rows import document_columns, order_columns, order_json, order_total
+from .rows import document_columns, order_columns, order_json, order_row, order_total, read_order, read_party
 
 NOTE_MAX = 2000
 AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, command, reason_code, "
@@ -50,21 +50,8 @@ def _aware(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
-def _order_row(c: sqlite3.Connection, ref: str) -> tuple[Any, ...] | None:
-    return c.execute("SELECT id, version, customer, account, placed_at, json FROM orders WHERE ref = ?",
-                     (ref,)).fetchone()
-
-
 def _order(c: sqlite3.Connection, row: tuple[Any, ...]) -> Order:
-    docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (row[0],)).fetchall()
-    text: str = row[5]
-    return Order.model_validate_json(text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}")
-
-
-def _party(c: sqlite3.Connection, customer: int, account: int) -> tuple[Customer, BillingAccount]:
-    (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (customer,)).fetchone()
-    (aj,) = c.execute("SELECT json FROM accounts WHERE id = ?", (account,)).fetchone()
-    return Customer.model_validate_json(cj), BillingAccount.model_validate_json(aj)
+    return read_order(c, row[0], row[5])
 
 
 def _audit_head(c: sqlite3.Connection) -> tuple[int, str]:
@@ -131,12 +118,12 @@ def ingest(c: sqlite3.Connection, event: FulfilmentEvent, env: Env) -> EventResu
                        f"event id {event.event_id} was already taken in with other content; a new event "
                        "needs a new id", now)
     ref = event.order_ref.strip().upper()
-    row = _order_row(c, ref)
+    row = order_row(c, ref)
     if row is None:
         return _reject(c, event, "event.unknown_order", f"there is no order {ref}", now)
     oid, version, cust_id, acct_id = row[0], row[1], row[2], row[3]
     order = _order(c, row)
-    customer, account = _party(c, cust_id, acct_id)
+    customer, account = read_party(c, cust_id, acct_id)
     seq, prev = _audit_head(c)
     ctx = EventContext(policy=env.policy, locations=env.locations, customer=customer, account=account, now=now,
                        ids=env.ids or (lambda k: k), actor="warehouse", role="system", templates=env.templates,
@@ -204,7 +191,7 @@ def add_contact_note(c: sqlite3.Connection, ref: str, text: str, actor: str, env
     if len(clean) > NOTE_MAX:
         raise RuleViolations([Violation("note.too_long", f"a note holds at most {NOTE_MAX} characters "
                                                          f"(this one has {len(clean)})")])
-    row = _order_row(c, ref)
+    row = order_row(c, ref)
     if row is None:
         raise NotFound(f"There is no order {ref or '(blank)'}.", title="Order not found")
     seq, prev = _audit_head(c)
@@ -219,7 +206,7 @@ def add_contact_note(c: sqlite3.Connection, ref: str, text: str, actor: str, env
 
 def record_declined(c: sqlite3.Connection, ref: str, actor: str, amount: Money, message: str,
                     now: datetime) -> None:
-    row = _order_row(c, ref)
+    row = order_row(c, ref)
     if row is None:
         return
     c.execute("INSERT INTO declined_charges(order_id, at, actor, amount_minor, currency, message) "
@@ -426,7 +413,7 @@ def demo_exception_rows(c: sqlite3.Connection, declined_ref: str | None, failed_
                        json.dumps({"event": ev})))
             n += 1
     if failed_ref:
-        row = _order_row(c, failed_ref)
+        row = order_row(c, failed_ref)
         if row is not None:
             at = (now - timedelta(hours=20)).isoformat()
             ev = {"kind": "delivery_failed", "event_id": f"demo/{failed_ref}/failed", "order_ref": failed_ref,
@@ -438,7 +425,7 @@ def demo_exception_rows(c: sqlite3.Connection, declined_ref: str | None, failed_
                        json.dumps({"event": ev})))
             n += 1
     if declined_ref:
-        row = _order_row(c, declined_ref)
+        row = order_row(c, declined_ref)
         if row is not None:
             cur = json.loads(row[5]).get("currency", "USD")
             c.execute("INSERT INTO declined_charges(order_id, at, actor, amount_minor, currency, message) "

@@ -36,7 +36,7 @@ from ..contract import (
     CustomerSummary, DuplicateCustomer, IdempotencyMismatch, NewCustomerRequest, NotFound, OrderLinkView,
     PaymentDeclined, PaymentGateway, PlaceOrderRequest, PlaceOrderResult, Role, RuleViolations, StoreCorrupt,
 )
-from .rows import document_columns, ledger_total, order_columns, order_json
+from .rows import document_columns, ledger_total, order_columns, order_json, order_row, read_order
 from .search import MAX_CUSTOMERS, clean, email_key, fts_query, name_tokens, phone_keys
 
 FIRST_REF = 100_001  # the demo's first ref; search reads bare numbers of 6 digits and more as refs
@@ -194,12 +194,8 @@ def links_of(c: sqlite3.Connection, ref: str) -> tuple[OrderLinkView, ...]:
 
 
 def _read_order(c: sqlite3.Connection, ref: str) -> Order | None:
-    row = c.execute("SELECT id, json FROM orders WHERE ref = ?", (ref,)).fetchone()
-    if row is None:
-        return None
-    docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (row[0],)).fetchall()
-    text: str = row[1]
-    return Order.model_validate_json(text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}")
+    row = order_row(c, ref)
+    return None if row is None else read_order(c, row[0], row[5])
 
 
 def place_order(

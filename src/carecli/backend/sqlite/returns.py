@@ -32,7 +32,7 @@ from ..contract import (
     CreateExchangeRequest, PaymentDeclined, PaymentGateway, PlaceOrderRequest, CreateReturnRequest, IdempotencyMismatch, NotFound, RefundReturnRequest, ReturnEligibility, ReturnResult,
     ReturnStepRequest, RuleViolations, StoreCorrupt, VerifyReturnRequest, VersionConflict,
 )
-from .rows import document_columns, order_columns, order_json, order_total
+from .rows import document_columns, order_columns, order_json, order_row, order_total, read_order, read_party
 
 _AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, command, reason_code, "
                "note, financial_effect, idempotency_key, prev_hash, hash")
@@ -57,23 +57,15 @@ class Env:
 
 def _order(c: sqlite3.Connection, ref: str) -> tuple[int, int, int, int, Order]:
     """(row id, version, customer row, account row, order with its documents)."""
-    row = c.execute("SELECT id, version, customer, account, json FROM orders WHERE ref = ?", (ref,)).fetchone()
+    row = order_row(c, ref)
     if row is None:
         raise NotFound(f"There is no order {ref or '(blank)'}.", title="Order not found")
-    docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (row[0],)).fetchall()
-    text: str = row[4]
     try:
-        order = Order.model_validate_json(text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}")
+        order = read_order(c, row[0], row[5])
     except (ValidationError, UnicodeDecodeError) as e:
         raise StoreCorrupt(f"The stored order {ref} is damaged ({str(e).splitlines()[0]}); nothing was changed.") \
             from None
     return row[0], row[1], row[2], row[3], order
-
-
-def _party(c: sqlite3.Connection, customer: int, account: int) -> tuple[Customer, BillingAccount]:
-    (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (customer,)).fetchone()
-    (aj,) = c.execute("SELECT json FROM accounts WHERE id = ?", (account,)).fetchone()
-    return Customer.model_validate_json(cj), BillingAccount.model_validate_json(aj)
 
 
 def _return(c: sqlite3.Connection, return_id: str) -> tuple[int, str, ReturnOrder]:
@@ -205,7 +197,7 @@ def create_return(c: sqlite3.Connection, req: CreateReturnRequest, env: Env) -> 
     oid, version, cust, acct_row, order = _order(c, ref)
     if version != req.expected_version:
         raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
-    customer, account = _party(c, cust, acct_row)
+    customer, account = read_party(c, cust, acct_row)
     ctx = _context(c, env, customer, account, req)
     (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (oid,)).fetchone()
     try:
@@ -230,7 +222,7 @@ def create_exchange(c: sqlite3.Connection, req: CreateExchangeRequest, env: Env)
     oid, version, cust, acct_row, order = _order(c, ref)
     if version != req.expected_version:
         raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
-    customer, account = _party(c, cust, acct_row)
+    customer, account = read_party(c, cust, acct_row)
     problems = check_request(order, req.lines, req.overrides, _context(c, env, customer, account, req))
     problems += replacement_problems(order, req.replacements, env.catalog)
     if problems:
@@ -275,7 +267,7 @@ def _step(c: sqlite3.Connection, req: ReturnStepRequest, env: Env,
     oid, version, cust, acct_row, order = _order(c, ref)
     if expected_version is not None and version != expected_version:
         raise VersionConflict(version, order_ref=ref, expected_version=expected_version)
-    customer, account = _party(c, cust, acct_row)
+    customer, account = read_party(c, cust, acct_row)
     ctx = _context(c, env, customer, account, req)
     p = plan_fn(order, ret, ctx)
     return _apply(c, env, p, order_row=oid, version=version, order=order, account_row=acct_row, account=account,

@@ -1,11 +1,15 @@
-"""Turning engine models into the store's rows (shared by the bulk loader and by commits)."""
+"""Turning engine models into the store's rows and back (shared by the bulk loader, commits, events,
+returns and placing)."""
 
 from __future__ import annotations
 
 import re
-from typing import Mapping
+import sqlite3
+from typing import Any, Mapping
 
-from ...engine.model import ClickAndCollect, CreditMemo, Invoice, Order, PickupLocation, order_stage
+from ...engine.model import (
+    BillingAccount, ClickAndCollect, CreditMemo, Customer, Invoice, Order, PickupLocation, order_stage,
+)
 from ...engine.money import Money
 from ...engine.policy import Policy
 from ...engine.pricing import PricingError, price
@@ -13,6 +17,26 @@ from ..ledger import doc_amount
 from .search import postcode_key, to_micros
 
 _ID = re.compile(r"^([A-Z]+)-(\d+)$")
+
+ORDER_ROW = "SELECT id, version, customer, account, placed_at, json FROM orders WHERE ref = ?"
+"""An order's row: (row id, version, customer row, account row, placed_at, json)."""
+
+
+def order_row(c: sqlite3.Connection, ref: str) -> tuple[Any, ...] | None:
+    return c.execute(ORDER_ROW, (ref,)).fetchone()
+
+
+def read_order(c: sqlite3.Connection, order_id: int, text: str) -> Order:
+    """The order of row ``order_id`` (its ``json``) with its documents, which live in their own table."""
+    docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (order_id,)).fetchall()
+    return Order.model_validate_json(text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}")
+
+
+def read_party(c: sqlite3.Connection, customer: int, account: int) -> tuple[Customer, BillingAccount]:
+    """The customer and billing account of an order's row."""
+    (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (customer,)).fetchone()
+    (aj,) = c.execute("SELECT json FROM accounts WHERE id = ?", (account,)).fetchone()
+    return Customer.model_validate_json(cj), BillingAccount.model_validate_json(aj)
 
 
 def order_postcode(order: Order, locations: Mapping[str, PickupLocation]) -> str:

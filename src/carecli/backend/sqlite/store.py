@@ -496,24 +496,24 @@ class SqliteStore:
         return ref.strip().upper() if isinstance(ref, str) else ""
 
     def _order_row(self, c: sqlite3.Connection, ref: str) -> tuple[Any, ...]:
-        row = c.execute("SELECT id, version, customer, account, placed_at, json FROM orders WHERE ref = ?",
-                        (ref,)).fetchone()
+        from .rows import order_row
+
+        row = order_row(c, ref)
         if row is None:
             raise NotFound(f"There is no order {ref or '(blank)'}.", title="Order not found")
         return row
 
     @staticmethod
     def _order(c: sqlite3.Connection, row: tuple[Any, ...]) -> Order:
-        docs = c.execute("SELECT json FROM documents WHERE order_id = ? ORDER BY id", (row[0],)).fetchall()
-        text: str = row[5]
-        text = text[:-1] + ',"documents":[' + ",".join(d for (d,) in docs) + "]}"
-        return Order.model_validate_json(text)
+        from .rows import read_order
+
+        return read_order(c, row[0], row[5])
 
     @staticmethod
     def _party(c: sqlite3.Connection, customer: int, account: int) -> tuple[Customer, BillingAccount]:
-        (cj,) = c.execute("SELECT json FROM customers WHERE id = ?", (customer,)).fetchone()
-        (aj,) = c.execute("SELECT json FROM accounts WHERE id = ?", (account,)).fetchone()
-        return Customer.model_validate_json(cj), BillingAccount.model_validate_json(aj)
+        from .rows import read_party
+
+        return read_party(c, customer, account)
 
     def get_order(self, ref: str) -> OrderView:
         r = self._norm_ref(ref)
