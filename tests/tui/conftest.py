@@ -143,10 +143,9 @@ def status_text(app) -> str:
 
 def result_refs(app) -> list[str]:
     """The refs in the search results, top to bottom."""
-    from textual.widgets import DataTable
+    from carecli.widgets.results import ResultsTable
 
-    table = app.screen.query_one("#results", DataTable)
-    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+    return app.screen.query_one("#results", ResultsTable).keys
 
 
 async def search_loaded(pilot) -> None:

@@ -42,6 +42,7 @@ from carecli.screens.dialogs import (
 )
 from carecli.screens.order import OrderScreen
 from carecli.screens.search import SearchScreen
+from carecli.widgets.results import ResultsTable
 from carecli.widgets.safe import clean
 
 from .conftest import (
@@ -495,12 +496,13 @@ async def test_hostile_customer_name_is_shown_literally_and_never_as_escapes(hos
         await search_loaded(pilot)
         await pilot.press(*"whitfield")
         await results_for(pilot, "customer name", [SEED_CASE_REF], "whitfield")
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results", ResultsTable)
         cell = table.get_row(SEED_CASE_REF)[2]
         assert isinstance(cell, Text) and cell.plain == SHOWN_NAME and not cell.spans
-        width = table.ordered_columns[2].width
-        assert SHOWN_NAME[:width] in screen_text(app)  # the column shows the name's first characters
-        assert width >= len("Dana [@click=app.quit]")  # the whole would-be action shows, inert
+        width = table.columns[2].width - 2  # without the cell's padding
+        shown = SHOWN_NAME if len(SHOWN_NAME) <= width else SHOWN_NAME[:width - 1] + "…"
+        assert shown in screen_text(app)  # the column shows the name (its first characters and "…")
+        assert "Dana [@click=app.quit]" in shown  # the whole would-be action shows, inert
         assert_no_escapes(app)
         # clicking on the name only puts the cursor there: no link is followed, no action runs
         search = app.screen
@@ -582,5 +584,5 @@ async def test_search_results_fit_80_columns(app_factory):
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await search_loaded(pilot)
-        table = app.screen.query_one("#results", DataTable)
+        table = app.screen.query_one("#results", ResultsTable)
         assert table.virtual_size.width <= table.scrollable_content_region.width

@@ -37,6 +37,6 @@ async def test_a_large_total_is_shown_whole_in_the_results(app_factory, store_pa
         await results_for(pilot, "order ref", [ref], ref)
         total = fmt(app.screen._page.items[0].total)
         assert total == "USD 1,234,567.89"
-        width = app.screen.query_one("#results").ordered_columns[4].width
+        width = app.screen.query_one("#results").columns[4].width - 2
         assert width < len(total)  # too wide for the column at either size: shown without its code
         assert " 1,234,567.89 " in screen_text(app)

@@ -1,74 +1,83 @@
-"""The results table's lines: DataTable's own lines, segment for segment, and the table's behaviour.
+"""The results table: what its lines show, and how the keys and the mouse drive it.
 
-``ResultsTable`` draws each result row as one line from its cells rendered once (and once per
-distinct text and width), with the styles of the render pass applied as DataTable applies them.
-Here every visible line is drawn both ways — the table's own and DataTable's — with the cursor and
-the mouse's hover on rows, focused and not, scrolled, at 80 and 120 columns, in a carecli theme and
-an ANSI theme; and the table is driven with the keys and the mouse an agent uses.
+``ResultsTable`` is the search screen's own Line API table: a header, one line per order in fixed
+columns, a row cursor. Here its lines are read back as text and styles at 80 and 120 columns, in a
+carecli theme and an ANSI theme, and the table is driven with the keys and the mouse an agent uses.
 """
 
 from __future__ import annotations
 
 import pytest
-from textual.coordinate import Coordinate
+from rich.text import Text
 
 from carecli.demo import SEED_CASE_REF
 from carecli.screens.order import OrderScreen
-from carecli.widgets.results import ResultsTable
+from carecli.widgets.results import Column, ResultsTable
 
 from .conftest import paste, result_refs, results_for, search_loaded, settled, status_text, until
 
 
-def _lines(table: ResultsTable, fast: bool) -> list[list]:
-    """Every line of the table as (text, style) segments, drawn by the table or by DataTable."""
-    table.fast_cells = fast
-    table._clear_caches()
-    table._fast_line_cache.clear()
-    table._cell_segments.clear()
-    table._pseudo_class_state = table.get_pseudo_class_state()
-    table._pass_styles = None
-    out = [[(seg.text, seg.style) for seg in table.render_line(y)] for y in range(table.size.height)]
-    table.fast_cells = True
-    return out
+def _line_text(table: ResultsTable, y: int) -> str:
+    return "".join(seg.text for seg in table.render_line(y))
 
 
-def _assert_same_lines(table: ResultsTable, what: str) -> None:
-    fast, slow = _lines(table, True), _lines(table, False)
-    assert len(fast) == table.size.height > 3
-    for y, (a, b) in enumerate(zip(fast, slow)):
-        assert a == b, (what, y)
-    # the lines are the rows: a row's ref is on its line (one row per line under the header)
-    refs = result_refs(table.app)
-    top = int(table.scroll_y)
-    for y in range(1, min(len(fast), len(refs) - top + 1)):
-        assert refs[top + y - 1] in "".join(t for t, _ in fast[y]), (what, y)
+def _backgrounds(table: ResultsTable, y: int) -> set:
+    return {seg.style.bgcolor for seg in table.render_line(y) if seg.style and seg.text.strip()}
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("theme", ["carecli-dark", "ansi-dark"])
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_lines_equal_datatable_lines(app_factory, theme, size):
+async def test_lines_are_the_header_and_the_rows_in_their_columns(app_factory, theme, size):
     app = app_factory(theme=theme)
     async with app.run_test(size=size) as pilot:
         await search_loaded(pilot)
         table = app.screen.query_one("#results", ResultsTable)
-        _assert_same_lines(table, "first page, search box focused")
+        width = table.size.width
+        header = _line_text(table, 0)
+        assert len(header) == width
+        starts = [0]
+        for c in table.columns:
+            starts.append(starts[-1] + c.width)
+        for c, x in zip(table.columns, starts):  # each label at its column's start, after the padding
+            assert header[x + 1:x + 1 + len(c.label)] == c.label
+        assert sum(c.width for c in table.columns) <= width  # every column on screen
+        page = app.screen._page
+        for y in range(1, table.size.height):
+            line = _line_text(table, y)
+            assert len(line) == width, y
+            s = page.items[y - 1]
+            assert line[starts[0] + 1:].startswith(s.ref), y  # the row's ref at the start of its line
+            items = line[starts[5]:starts[6]]
+            assert items.rstrip().endswith(str(s.items)) and items.endswith(" "), y  # right-aligned
+        # in a carecli theme even rows (0, 2, …) have a background of their own, and so has the
+        # cursor's row; in an ANSI theme only the focused table's cursor (the terminal's own colours)
+        if not theme.startswith("ansi"):
+            assert _backgrounds(table, 2) != _backgrounds(table, 3)
+            assert _backgrounds(table, 1) not in (_backgrounds(table, 3), _backgrounds(table, 2))
         table.focus()
-        await pilot.press("down", "down", "down")
         await settled(pilot)
-        assert table.cursor_coordinate.row == 3
-        table._show_hover_cursor = True
-        table.hover_coordinate = Coordinate(5, 1)
-        _assert_same_lines(table, "focused, cursor and hover")
-        table.move_cursor(row=table.row_count - 1)  # scrolls the last row into view
-        await settled(pilot)
-        assert table.scroll_y > 0
-        _assert_same_lines(table, "scrolled to the last row")
-        await paste(pilot, "whitfield")  # the table has the focus: the paste goes to the search box
-        app.screen.query_one("#query").focus()
-        await paste(pilot, "whitfield")
-        await results_for(pilot, "customer name", [SEED_CASE_REF], "whitfield")
-        _assert_same_lines(table, "one result")
+        assert _backgrounds(table, 1) not in (_backgrounds(table, 3), _backgrounds(table, 2))
+
+
+@pytest.mark.asyncio
+async def test_a_cell_wider_than_its_column_ends_in_an_ellipsis():
+    from textual.app import App, ComposeResult
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ResultsTable(id="t")
+
+    app = One()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(ResultsTable)
+        table.set_columns([Column("Name", "name", 12), Column("#", "n", 5)])
+        table.set_rows([("a", (Text("Bartholomew Whitfield"), Text("7", justify="right"))),
+                        ("b", (Text("Al"), Text("12", justify="right")))])
+        await pilot.pause()
+        assert _line_text(table, 1)[:17] == " Bartholom…    7 "  # 10 columns inside the padding
+        assert _line_text(table, 2)[:17] == " Al           12 "
+        assert table.row_count == 2 and table.keys == ["a", "b"] and table.get_row("b")[0].plain == "Al"
 
 
 @pytest.mark.asyncio
@@ -86,26 +95,34 @@ async def test_rows_cursor_paging_and_enter_opens(app_factory):
         table.focus()
         await pilot.press("down", "down", "up")
         await settled(pilot)
-        assert table.cursor_coordinate.row == 1
-        cursor_bg = table.get_component_rich_style("datatable--cursor").bgcolor
+        assert table.cursor_row == 1 and table.cursor_key == first[1]
+        cursor_bg = table.get_component_rich_style("results--cursor").bgcolor
         line = table.render_line(2)  # the header, then rows 0 and 1
         assert first[1] in line.text and {seg.style.bgcolor for seg in line if seg.text.strip()} == {cursor_bg}
         assert cursor_bg not in {seg.style.bgcolor for seg in table.render_line(1)}
-        # PageDown: the next page; PageUp: back to the first (from the search box; in the table
-        # PageUp/Down scroll the table, as DataTable's own keys)
-        app.screen.query_one("#query").focus()
+        # End: the last row, scrolled into view under the header; Home: back to the top
+        await pilot.press("end")
+        await settled(pilot)
+        assert table.cursor_row == page_size - 1 and table.scroll_y > 0
+        assert first[-1] in _line_text(table, table.scrollable_content_region.height - 1)
+        assert "Ref" in _line_text(table, 0)  # the header stays
+        await pilot.press("home")
+        await settled(pilot)
+        assert table.cursor_row == 0 and table.scroll_y == 0
+        # PageDown: the next page, from the table or the search box; PageUp: back to the first
         await pilot.press("pagedown")
         await until(pilot, lambda: status_text(app).startswith(f"{page_size + 1}–"), "the second page")
         await settled(pilot)
         second = result_refs(app)
-        assert second and not set(second) & set(first)
+        assert second and not set(second) & set(first) and table.cursor_row == 0
+        app.screen.query_one("#query").focus()
         await pilot.press("pageup")
         await until(pilot, lambda: status_text(app).startswith("1–"), "the first page again")
         await settled(pilot)
         assert result_refs(app) == first
         # Enter on the highlighted row opens that order
         table.focus()
-        table.move_cursor(row=2)
+        await pilot.press("down", "down")
         await settled(pilot)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, OrderScreen), "the order screen")
@@ -114,21 +131,44 @@ async def test_rows_cursor_paging_and_enter_opens(app_factory):
 
 @pytest.mark.asyncio
 async def test_click_on_a_row_moves_the_cursor_there(app_factory):
-    """The mouse finds the row and column from the metadata on the drawn segments."""
+    """The mouse finds the row from the metadata on the drawn line; a click moves the cursor there,
+    a double click opens the order."""
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await search_loaded(pilot)
         table = app.screen.query_one("#results", ResultsTable)
         refs = result_refs(app)
+        await pilot.click("#results", offset=(30, 1))  # row 0, where the cursor is: focuses only
+        await settled(pilot)
+        assert app.focused is table and table.cursor_row == 0 and not isinstance(app.screen, OrderScreen)
         await pilot.click("#results", offset=(30, 4))  # the header, then rows 0, 1, 2, 3
         await settled(pilot)
-        assert app.focused is table and table.cursor_coordinate.row == 3
-        await pilot.click("#results", offset=(118, 6))  # right of the last column: out of bounds, as in
-        await settled(pilot)                             # DataTable the cursor stays
-        assert table.cursor_coordinate.row == 3
+        assert table.cursor_row == 3
+        await pilot.click("#results", offset=(30, 0))  # the header: the cursor stays
+        await settled(pilot)
+        assert table.cursor_row == 3
         await pilot.click("#results", offset=(3, 6))  # the ref of row 5
         await settled(pilot)
-        assert table.cursor_coordinate.row == 5
-        await pilot.press("enter")
+        assert table.cursor_row == 5
+        await pilot.double_click("#results", offset=(3, 7))  # row 6: opens it
         await until(pilot, lambda: isinstance(app.screen, OrderScreen), "the order screen")
-        assert app.screen.ref == refs[5]
+        assert app.screen.ref == refs[6]
+
+
+@pytest.mark.asyncio
+async def test_one_result_and_none(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await search_loaded(pilot)
+        table = app.screen.query_one("#results", ResultsTable)
+        await paste(pilot, "whitfield")
+        await results_for(pilot, "customer name", [SEED_CASE_REF], "whitfield")
+        assert table.keys == [SEED_CASE_REF] and SEED_CASE_REF in _line_text(table, 1)
+        assert _line_text(table, 2).strip() == ""  # no stale row below the only result
+        await paste(pilot, "zzzzqqqq")
+        await until(pilot, lambda: "No orders match" in status_text(app), "no result")
+        assert table.row_count == 0 and table.cursor_key is None
+        assert _line_text(table, 1).strip() == ""
+        table.action_select()  # Enter on an empty table does nothing
+        await settled(pilot)
+        assert app.screen.query_one("#results") is table

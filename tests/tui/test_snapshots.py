@@ -85,7 +85,7 @@ class View:
 
 async def search_recent(pilot, env):
     await search_loaded(pilot)
-    table = pilot.app.screen.query_one("#results", DataTable)
+    table = pilot.app.screen.query_one("#results")
     assert table.row_count == pilot.app.settings.ui.page_size
 
 

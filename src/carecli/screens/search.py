@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Select
+from textual.widgets import Footer, Input, Label, Select
 
 from ..backend.errors import BackendError
 from ..backend.search_types import SearchPage
@@ -25,7 +25,7 @@ from ..engine.model import Stage
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.query_input import QueryInput
-from ..widgets.results import ResultsTable
+from ..widgets.results import Column, ResultsTable
 from ..widgets.safe import INPUT_RESTRICT, text
 
 log = logging.getLogger("carecli")
@@ -77,14 +77,13 @@ class SearchScreen(Screen[None]):
             if self.app.read_only:
                 yield read_only_badge()
             yield offline_badge()
-        table: DataTable = ResultsTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield ResultsTable(id="results")
         yield Label("", id="status")
         yield Footer()
 
     def _columns(self) -> None:
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
-        table = self.query_one("#results", DataTable)
+        table = self.query_one("#results", ResultsTable)
         self._narrow = self.app.size.width < 106
         # Total fits "USD 99,999.99" at 80 columns and "USD 999,999.99" when wide; a larger amount
         # drops its currency code rather than being cut (widgets/money.money_text).
@@ -92,16 +91,18 @@ class SearchScreen(Screen[None]):
                 ("Stage", "stage", 22), ("Total", "total", 15), ("Items", "items", 5))
         narrow = (("Ref", "ref", 9), ("Placed", "placed", 10), ("Customer", "customer", 15),
                   ("Stage", "stage", 13), ("Total", "total", 13), ("#", "items", 3))
-        table.clear(columns=True)
-        for label, key, width in (narrow if self._narrow else wide):
-            table.add_column(label, key=key, width=width)
+        # The customer column takes what the terminal has beyond 80 (narrow) or 106 columns (wide):
+        # at those widths every column, its padding (a space each side) and the scrollbar fit.
+        spare = self.app.size.width - (80 if self._narrow else 106)
+        table.set_columns([Column(label, key, width + 2 + (max(0, spare) if key == "customer" else 0))
+                           for label, key, width in (narrow if self._narrow else wide)])
         self._total_width = (narrow if self._narrow else wide)[4][2]
 
     def on_resize(self) -> None:
-        if (self.app.size.width < 106) != self._narrow:
-            self._columns()
-            if self._page is not None:
-                self._show(self._page)
+        narrow = self._narrow
+        self._columns()
+        if self._page is not None and self._narrow != narrow:
+            self._show(self._page)  # the dates' format follows the width
 
     def on_mount(self) -> None:
         self._columns()
@@ -126,12 +127,11 @@ class SearchScreen(Screen[None]):
         self._run()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        table = self.query_one("#results", DataTable)
-        if table.row_count:
-            if table.row_count == 1:
-                self._open(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
-            else:
-                table.focus()
+        table = self.query_one("#results", ResultsTable)
+        if table.row_count == 1:
+            self._open(table.keys[0])
+        elif table.row_count:
+            table.focus()
 
     def _run(self, typed: bool = False) -> None:
         """Ask for the results of what is on screen now (text, stage, page); ``typed``: after a key in
@@ -189,15 +189,12 @@ class SearchScreen(Screen[None]):
 
     def _show(self, page: SearchPage) -> None:
         self._page = page
-        table = self.query_one("#results", DataTable)
-        table.clear()
         when = "%Y-%m-%d" if self._narrow else "%Y-%m-%d %H:%M"
-        for s in page.items:
-            table.add_row(
-                text(s.ref, "bold"), text(s.placed_at.strftime(when)), text(s.customer_name),
-                stage_text(s.stage), money_text(s.total, width=self._total_width),
-                text(str(s.items), justify="right"), key=s.ref,
-            )
+        self.query_one("#results", ResultsTable).set_rows([
+            (s.ref, (text(s.ref, "bold"), text(s.placed_at.strftime(when)), text(s.customer_name),
+                     stage_text(s.stage), money_text(s.total, width=self._total_width),
+                     text(str(s.items), justify="right")))
+            for s in page.items])
         n = len(page.items)
         how = ", ".join(KIND_WORDS.get(k, k) for k in page.kinds) or "most recent"
         if n == 0:
@@ -211,8 +208,8 @@ class SearchScreen(Screen[None]):
         self.query_one("#status", Label).update(text(msg, "dim"), layout=False)
 
     # -- actions ------------------------------------------------------------------------------------
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self._open(str(event.row_key.value))
+    def on_results_table_selected(self, event: ResultsTable.Selected) -> None:
+        self._open(event.key)
 
     def _open(self, ref: str) -> None:
         from .order import OrderScreen
@@ -220,10 +217,7 @@ class SearchScreen(Screen[None]):
         self.app.push_screen(OrderScreen(ref))
 
     def _highlighted_ref(self) -> str | None:
-        table = self.query_one("#results", DataTable)
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.query_one("#results", ResultsTable).cursor_key
 
     def action_focus_search(self) -> None:
         self.query_one("#query", Input).focus()
@@ -242,10 +236,10 @@ class SearchScreen(Screen[None]):
             self._run()
 
     def action_cursor_down(self) -> None:
-        self.query_one("#results", DataTable).action_cursor_down()
+        self.query_one("#results", ResultsTable).action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one("#results", DataTable).action_cursor_up()
+        self.query_one("#results", ResultsTable).action_cursor_up()
 
     def action_account(self) -> None:
         ref = self._highlighted_ref()
@@ -279,5 +273,5 @@ class SearchScreen(Screen[None]):
             return not self.app.read_only  # hidden for read-only users; the backend refuses anyway
         # j/k move the table only while it has focus; in the search box they are letters.
         if action in ("cursor_down", "cursor_up"):
-            return isinstance(self.focused, DataTable)
+            return isinstance(self.focused, ResultsTable)
         return True
