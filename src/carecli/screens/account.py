@@ -33,6 +33,7 @@ from ..engine.money import Money
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import fmt, money_text
 from ..widgets.safe import text
+from .frames import InstantFrames
 
 if TYPE_CHECKING:
     from ..app import CareApp
@@ -387,7 +388,7 @@ class DocumentDialog(ModalScreen[None]):
 # --------------------------------------------------------------------------------------------------
 
 
-class AccountScreen(Screen[None]):
+class AccountScreen(InstantFrames, Screen[None]):
     CSS_PATH = "account.tcss"
     AUTO_FOCUS = "#ledger"
     BINDINGS = [

@@ -24,6 +24,7 @@ from ..widgets.badges import read_only_badge, stage_text
 from ..widgets.safe import INPUT_RESTRICT, text
 from .dialogs import base as _dialog_base
 from .dialogs.base import CareDialog
+from .frames import InstantFrames
 
 REMEDIES = {"substitute", "cancel_line", "appease", "note"}
 KIND_LABEL = {"short_pick": "Short pick", "backorder": "Backorder", "delivery_failed": "Delivery failed",
@@ -71,7 +72,7 @@ class NoteDialog(CareDialog[str]):
         self.dismiss(value)
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(InstantFrames, Screen[None]):
     CSS_PATH = "inbox.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back", tooltip="Back to search"),

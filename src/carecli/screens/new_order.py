@@ -45,6 +45,7 @@ from ..widgets.safe import INPUT_RESTRICT, text
 from ..widgets.waterfall import placement_preview
 from .dialogs import base as _dialogs_base
 from .dialogs.base import CareDialog, _field, _title
+from .frames import InstantFrames
 
 DIALOG_CSS = str(Path(_dialogs_base.__file__).with_name("dialogs.tcss"))  # the dialogs' shared sheet
 KIND_TITLES = {None: "New order", "replacement": "Replacement order", "reorder": "Re-order",
@@ -234,7 +235,7 @@ class OrderDraft:
 # --------------------------------------------------------------------------------------------------
 
 
-class NewOrderScreen(Screen[None]):
+class NewOrderScreen(InstantFrames, Screen[None]):
     CSS_PATH = "new_order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back", id="new.back", tooltip="Leave without placing the order"),

@@ -25,12 +25,13 @@ from ..widgets.safe import text
 from ..widgets.waterfall import document_lines, preview, totals_table
 from .returns import ReturnsPane
 from .session import AmendSession
+from .frames import InstantFrames
 
 AMEND_ACTIONS = {"quantity", "replace", "add_line", "remove", "address", "shipping", "pickup", "switch",
                  "cancel", "appease", "undo", "commit"}
 
 
-class OrderScreen(Screen[None]):
+class OrderScreen(InstantFrames, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="order.back", tooltip="Back to search"),
         Binding("q", "quantity", "Qty", id="order.quantity", tooltip="Change the highlighted line's quantity"),

@@ -27,6 +27,7 @@ from ..widgets.money import money_text
 from ..widgets.query_input import QueryInput
 from ..widgets.results import Column, ResultsTable
 from ..widgets.safe import INPUT_RESTRICT, text
+from .frames import InstantFrames
 
 log = logging.getLogger("carecli")
 
@@ -35,7 +36,7 @@ KIND_WORDS = {"ref": "order ref", "email": "email", "phone": "phone", "postcode"
               "sku": "sku", "name": "customer name", "recent": "most recent"}
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(InstantFrames, Screen[None]):
     AUTO_FOCUS = "#query"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="search.focus", tooltip="Type to search orders"),

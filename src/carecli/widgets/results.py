@@ -94,6 +94,8 @@ class ResultsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._cells: list[tuple[Text, ...]] = []
         self._strips: dict[tuple[int, bool], Strip] = {}  # (row, cursor) → the line, for this page
         self._header: Strip | None = None
+        self._styles: tuple[Style, Style, Style, Style] | None = None
+        self._cells_drawn: dict[tuple, list[Segment]] = {}
 
     # -- content ------------------------------------------------------------------------------------
     def set_columns(self, columns: Sequence[Column]) -> None:
@@ -109,8 +111,7 @@ class ResultsTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to(y=0, animate=False, immediate=True)
 
     def _changed(self) -> None:
-        self._strips.clear()
-        self._header = None
+        self._restyle()
         self.virtual_size = Size(sum(c.width for c in self.columns), len(self._keys) + 1)
         self.refresh()
 
@@ -132,59 +133,80 @@ class ResultsTable(ScrollView, can_focus=True, inherit_bindings=False):
     # -- drawing ------------------------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
-        self._header = None
+        self._restyle()
 
     def _on_focus(self, event: events.Focus) -> None:
-        self._strips.clear()  # the cursor's style follows the focus
-        self._header = None
+        self._restyle()  # the cursor's style follows the focus
 
     def _on_blur(self, event: events.Blur) -> None:
+        self._restyle()
+
+    def _restyle(self) -> None:
         self._strips.clear()
         self._header = None
+        self._styles = None
 
-    def _line(self, cells: Sequence[Text], base: Style, post: Style | None, meta: Style) -> Strip:
-        console = self.app.console
-        segments: list[Segment] = []
-        for cell, column in zip(cells, self.columns):
-            inner = column.width - 2 * PAD
-            if inner < 1:
-                continue
+    def _styles_now(self) -> tuple[Style, Style, Style, Style]:
+        """The widget's style and its header, even-row and cursor styles, looked up once per theme,
+        focus and page (not per line)."""
+        if self._styles is None:
+            get = self.get_component_rich_style
+            self._styles = (self.rich_style, get("results--header"), get("results--even-row"),
+                            get("results--cursor"))
+        return self._styles
+
+    def _cell(self, cell: Text, inner: int) -> list[Segment]:
+        """A cell in ``inner`` columns: cut with "…" when wider, aligned by its ``justify``. Kept per
+        text and width: dates, stages, counts and the rows that stay from one page to the next repeat."""
+        key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, inner)
+        done = self._cells_drawn.get(key)
+        if done is None:
             t = cell.copy()
             t.end = ""
             t.truncate(inner, overflow="ellipsis")
             t.align(cell.justify if cell.justify in ("left", "center", "right") else "left", inner)
-            segments.append(Segment(" " * PAD))
-            segments.extend(t.render(console))
-            segments.append(Segment(" " * PAD))
+            done = list(t.render(self.app.console))
+            if len(self._cells_drawn) > 2000:
+                self._cells_drawn.clear()
+            self._cells_drawn[key] = done
+        return done
+
+    def _line(self, cells: Sequence[Text], style: Style, post: Style | None) -> Strip:
+        """One line: the cells in their columns under ``style`` (the cells' own styles win), then
+        ``post`` over all (the cursor's colours win), padded or cut to the widget's width."""
+        pad = Segment(" " * PAD)
+        segments: list[Segment] = []
+        for cell, column in zip(cells, self.columns):
+            inner = column.width - 2 * PAD
+            if inner > 0:
+                segments.append(pad)
+                segments += self._cell(cell, inner)
+                segments.append(pad)
         width = self.size.width
         used = sum(c.width for c in self.columns)
-        if width > used:
+        if used < width:
             segments.append(Segment(" " * (width - used)))
-        styled = Segment.apply_style(segments, base, post)
-        return Strip(Segment.apply_style(styled, post_style=meta)).crop(0, width).simplify()
+        # fewer, longer segments (the padding joins the unstyled text beside it): every segment costs
+        # again in each later step of the frame
+        strip = Strip(list(Segment.apply_style(Segment.simplify(segments), style, post)), max(used, width))
+        return strip.crop(0, width) if used > width else strip
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self.rich_style
+        base, header, even, cursor_style = self._styles_now()
         if y == 0:
             if self._header is None:
-                header = self.get_component_rich_style("results--header")
-                self._header = self._line([Text(c.label) for c in self.columns], base + header, None,
-                                          Style.from_meta({"row": -1}))
+                self._header = self._line([Text(c.label) for c in self.columns],
+                                          base + header + Style.from_meta({"row": -1}), None)
             return self._header
         row = y - 1 + self.scroll_offset.y
         if not 0 <= row < len(self._keys):
-            return Strip.blank(width, base)
+            return Strip.blank(self.size.width, base)
         cursor = row == self.cursor_row
         strip = self._strips.get((row, cursor))
         if strip is None:
-            style = base
-            if row % 2 == 0:
-                style = base + self.get_component_rich_style("results--even-row")
-            post = self.get_component_rich_style("results--cursor") if cursor else None
-            strip = self._strips[row, cursor] = self._line(self._cells[row], style, post,
-                                                           Style.from_meta({"row": row}))
+            style = (base + even if row % 2 == 0 else base) + Style.from_meta({"row": row})
+            strip = self._strips[row, cursor] = self._line(self._cells[row], style,
+                                                           cursor_style if cursor else None)
         return strip
 
     # -- the cursor ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from textual.widgets import (
 )
 
 from ...widgets import safe
+from ..frames import InstantFrames
 
 R = TypeVar("R")
 
@@ -32,7 +33,7 @@ PRINTABLE = safe.INPUT_RESTRICT
 # --------------------------------------------------------------------------------------------------
 
 
-class CareDialog(ModalScreen[R]):
+class CareDialog(InstantFrames, ModalScreen[R]):
     """Base of every dialog: the shared style sheet, Escape to close, and a message line helper."""
 
     CSS_PATH = "dialogs.tcss"
