@@ -8,6 +8,7 @@ UI never waits on the store or the network.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -21,6 +22,7 @@ from .screens.commands import CareCommands
 
 if TYPE_CHECKING:  # the contract module imports the whole engine: the first screen does not need it
     from .backend.contract import Backend, RecoveredCommit, ReferenceData
+    from .backend.search_types import SearchPage
 
 log = logging.getLogger("carecli")
 
@@ -38,8 +40,9 @@ class CareApp(App[None]):
 
     def __init__(self, backend: Backend, settings: Settings | None = None, *,
                  warnings: Iterable[str] = (), clock: Callable[[], datetime] | None = None,
-                 extra_themes: Iterable[Any] = ()) -> None:
+                 extra_themes: Iterable[Any] = (), first_page: Future | None = None) -> None:
         super().__init__()
+        self._first_page = first_page  # the most recent orders, read while the app started (tui.run)
         self.backend = backend
         self.settings = settings or Settings()
         self.read_only = bool(backend.read_only or self.settings.effective_read_only)
@@ -83,6 +86,14 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+
+    def take_first_page(self) -> SearchPage | None:
+        """The first page of results read during the start, if it has come (once); None otherwise, and
+        the search screen asks for it as for any other page (an error is shown then, not here)."""
+        future, self._first_page = self._first_page, None
+        if future is None or not future.done() or future.exception() is not None:
+            return None
+        return future.result()
 
     def _set_sub_title(self) -> None:
         self.sub_title = (f"{self.actor} · {self.role}" + (" · READ-ONLY" if self.read_only else "")

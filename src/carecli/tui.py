@@ -7,8 +7,10 @@ import Textual.
 from __future__ import annotations
 
 import sys
+import threading
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 FIRST_START_ORDERS = 10_000
 
@@ -79,6 +81,20 @@ def open_backend(settings, warnings: list[str]):
     return store
 
 
+def prefetch(call: Callable[[], Any]) -> Future:
+    """``call()`` in a thread of its own, now; its result (or exception) in the returned Future."""
+    future: Future = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(call())
+        except BaseException as e:  # noqa: BLE001 - handed over to whoever takes the result
+            future.set_exception(e)
+
+    threading.Thread(target=work, name="carecli-prefetch", daemon=True).start()
+    return future
+
+
 def run(flags: dict[str, Any]) -> int:
     from .backend.errors import BackendError
     from .credentials import CredentialsError
@@ -98,6 +114,9 @@ def run(flags: dict[str, Any]) -> int:
         title = getattr(e, "title", "Policy")
         print(f"carecli: {title}: {getattr(e, 'message', e)}", file=sys.stderr)
         return 2
+    # The first page of results is read while the screens are imported and built, so that the first
+    # frame can show it (the app takes it only if it is there by then; otherwise it asks again).
+    first_page = prefetch(lambda: backend.search_orders("", limit=settings.ui.page_size))
     from .app import CareApp
     from .config import locations
     from .themes import user_themes
@@ -106,7 +125,8 @@ def run(flags: dict[str, Any]) -> int:
     theme_dir = locations().config_dir / "themes"
     themes, theme_warnings = user_themes(sorted(theme_dir.glob("*.toml")) if theme_dir.is_dir() else [])
     try:
-        CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes).run()
+        CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes,
+                first_page=first_page).run()
     finally:
         backend.close()
     return 0

@@ -107,7 +107,11 @@ class SearchScreen(InstantFrames, Screen[None]):
 
     def on_mount(self) -> None:
         self._columns()
-        self._run()
+        first = self.app.take_first_page()
+        if first is not None and first.offset == 0 and first.limit == self.app.settings.ui.page_size:
+            self._show(first)  # read while the app started: in the first frame
+        else:
+            self._run()
 
     # -- searching ----------------------------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:

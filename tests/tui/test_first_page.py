@@ -1,0 +1,67 @@
+"""The first page of results is read while the app starts, and shown in the first frame.
+
+``tui.prefetch`` runs the query in a thread of its own as soon as the store is open; the search
+screen takes the page when it mounts if it has come by then, and otherwise (not there yet, or the
+query failed) asks for it as for any other page. A store that counts its searches (a real store,
+subclassed) shows which way the page came.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from carecli.backend.errors import Unavailable
+from carecli.backend.sqlite import SqliteStore
+from carecli.config import Settings
+from carecli.tui import prefetch
+
+from .conftest import ACTOR, SteadyCareApp, fixed_clock, result_refs, search_loaded
+
+
+class CountingStore(SqliteStore):
+    searches = 0
+
+    def search_orders(self, *args, **kwargs):
+        type(self).searches += 1
+        return super().search_orders(*args, **kwargs)
+
+
+def _app(store_path, first_page):
+    store = CountingStore.open(store_path, role="agent", clock=fixed_clock)
+    return store, SteadyCareApp(store, Settings(actor=ACTOR), clock=fixed_clock, first_page=first_page)
+
+
+@pytest.mark.asyncio
+async def test_a_prefetched_page_is_shown_without_asking_again(store_path):
+    CountingStore.searches = 0
+    store, app = _app(store_path, None)
+    try:
+        app._first_page = future = prefetch(lambda: store.search_orders("", limit=app.settings.ui.page_size))
+        future.result(timeout=10)  # it has come before the screen mounts
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.screen.query_one("#results").row_count == app.settings.ui.page_size  # at mount
+            await search_loaded(pilot)
+            assert CountingStore.searches == 1  # the prefetch only
+            assert result_refs(app) == [s.ref for s in future.result().items]
+    finally:
+        store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_failed_prefetch_is_asked_again_by_the_screen(store_path):
+    CountingStore.searches = 0
+
+    def fails():
+        raise Unavailable("the store is busy")
+
+    future = prefetch(fails)
+    with pytest.raises(Unavailable):
+        future.result(timeout=10)
+    store, app = _app(store_path, future)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await search_loaded(pilot)
+            assert CountingStore.searches == 1  # the screen's own query
+            assert len(result_refs(app)) == app.settings.ui.page_size
+    finally:
+        store.close()
