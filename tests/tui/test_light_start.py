@@ -1,6 +1,7 @@
 """The first screen's import path stays light: the app and the search screen import neither the
-engine's commands, plans, settlement, returns, events nor placing, nor the contract module that
-carries them, nor the screens opened later (order, dialogs, inbox, returns, new order, account).
+engine's order model, commands, plans, settlement, returns, events nor placing, nor the contract
+module that carries them, nor the screens opened later (order, dialogs, inbox, returns, new order,
+account).
 
 Importing is most of what a launch costs before its first paint; these modules come in when a
 screen or a call needs them. Checked in a fresh interpreter, so that nothing imported by other tests
@@ -19,6 +20,7 @@ DEFERRED = [
     "carecli.backend.sqlite.returns", "carecli.backend.sqlite.rows", "carecli.backend.sqlite.load",
     "carecli.engine.plan", "carecli.engine.settlement", "carecli.engine.commands", "carecli.engine.returns",
     "carecli.engine.events", "carecli.engine.placing", "carecli.engine.audit", "carecli.engine.amend",
+    "carecli.engine.model",
     "carecli.screens.order", "carecli.screens.dialogs", "carecli.screens.inbox", "carecli.screens.returns",
     "carecli.screens.new_order", "carecli.screens.customer", "carecli.screens.account",
     "carecli.screens.help", "carecli.widgets.waterfall",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import TYPE_CHECKING
 
-from ..engine.model import PaymentMethod
-from ..engine.money import Money
 from .errors import PaymentDeclined
+
+if TYPE_CHECKING:
+    from ..engine.model import PaymentMethod
+    from ..engine.money import Money
 
 DECLINED_LAST4 = "0002"
 

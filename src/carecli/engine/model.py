@@ -14,11 +14,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .base import Frozen, Market, Stage  # noqa: F401 - part of the model's names
 from .money import Money
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,11 +116,6 @@ class PickupLocation(Frozen):
     active: bool = True
 
 
-class Market(Frozen):
-    code: str  # "US", "AU"
-    currency: str
-    tax_mode: Literal["EXCLUSIVE", "INCLUSIVE"]
-    country: str
 
 
 # --------------------------------------------------------------------------------------------------
@@ -306,17 +300,6 @@ class Order(Frozen):
 # --------------------------------------------------------------------------------------------------
 
 
-class Stage(StrEnum):
-    CREATED = "CREATED"
-    BOOKED = "BOOKED"
-    AWAITING_PICK = "AWAITING_PICK"
-    PICKING = "PICKING"
-    PACKED = "PACKED"
-    DISPATCHED = "DISPATCHED"
-    READY_FOR_COLLECTION = "READY_FOR_COLLECTION"
-    DELIVERED = "DELIVERED"
-    COLLECTED = "COLLECTED"
-    CANCELLED = "CANCELLED"
 
 
 _STAGE_RANK = {

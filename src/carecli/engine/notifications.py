@@ -19,11 +19,12 @@ import string
 import tomllib
 from datetime import datetime
 from importlib import resources
-from typing import Literal, Mapping
+from typing import TYPE_CHECKING, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from .model import Customer
+if TYPE_CHECKING:
+    from .model import Customer
 
 
 class Notification(BaseModel):

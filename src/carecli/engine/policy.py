@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .money import MINOR_UNITS, ROUNDING_MODES, Money
-from .model import Market
+from .base import Market
 
 
 class PolicyError(ValueError):

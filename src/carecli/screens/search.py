@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Label, Select
 
 from ..backend.errors import BackendError
 from ..backend.search_types import SearchPage
-from ..engine.model import Stage
+from ..engine.base import Stage
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.query_input import QueryInput
