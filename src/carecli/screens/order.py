@@ -232,7 +232,8 @@ class OrderScreen(Screen[None]):
         if buckets:
             out.append("  (" + ", ".join(buckets) + ")", "dim")
         if locks["quantity"]:
-            out.append(f"\n{locks['quantity']}", "dim")
+            out.append("\n")
+            out.append_text(text(locks["quantity"], "dim"))
         elif self.app.read_only:
             out.append("\nread-only: nothing can be changed here", "dim")
         else:
@@ -240,7 +241,8 @@ class OrderScreen(Screen[None]):
             for key, action in (("r", "replace"), ("x", "remove")):
                 reason = locks[action]
                 if reason:
-                    out.append(f"\n{key} {action}: locked — {reason}", "yellow")
+                    out.append(f"\n{key} {action}: locked — ", "yellow")
+                    out.append_text(text(reason, "yellow"))
                 else:
                     out.append(f" · {key} {action}", "green")
         why.update(out)
@@ -254,7 +256,9 @@ class OrderScreen(Screen[None]):
         if isinstance(f, HomeDelivery):
             m = ref.policy.shipping_method(f.shipping_method)
             out.append("Home delivery", "bold")
-            out.append(f"  {m.name if m else f.shipping_method}\n")
+            out.append("  ")
+            out.append_text(text(m.name if m else f.shipping_method))
+            out.append("\n")
             out.append_text(text(f.address.name))
             out.append("\n")
             out.append_text(text(f.address.one_line()))
@@ -270,7 +274,8 @@ class OrderScreen(Screen[None]):
                 out.append("\n")
                 out.append_text(text(loc.address.one_line()))
                 for h in loc.hours:
-                    out.append(f"\n  {h.day} {h.opens}–{h.closes}", "dim")
+                    out.append("\n  ")
+                    out.append_text(text(f"{h.day} {h.opens}–{h.closes}", "dim"))
         out.append("\n\n")
         for name, why in order_locks(o).items():
             label = name.replace("_", " ")
