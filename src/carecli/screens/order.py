@@ -26,6 +26,9 @@ from ..widgets.waterfall import document_lines, preview, totals_table
 from .returns import ReturnsPane
 from .session import AmendSession
 
+# The tabs, in order; Alt+1 … Alt+6 show them (every single letter is already an amendment's key).
+TABS = (("tab-lines", "Lines"), ("tab-fulfilment", "Fulfilment"), ("tab-money", "Money"), ("tab-amend", "Amend"),
+        ("tab-timeline", "Timeline"), ("tab-returns", "Returns"))
 AMEND_ACTIONS = {"quantity", "replace", "add_line", "remove", "address", "shipping", "pickup", "switch",
                  "cancel", "appease", "undo", "commit"}
 
@@ -54,6 +57,9 @@ class OrderScreen(Screen[None]):
                 tooltip="A no-charge replacement order for chosen lines (e.g. lost in transit)"),
         Binding("o", "reorder", "Re-order", id="order.reorder", show=False,
                 tooltip="Place this cancelled order again, re-priced at today's prices"),
+        *[Binding(f"alt+{n}", f"show_tab('{pane}')", label, id=f"order.tab_{pane.removeprefix('tab-')}",
+                  show=False, tooltip=f"Show the {label} tab")
+          for n, (pane, label) in enumerate(TABS, 1)],
     ]
 
     def __init__(self, ref: str, *, then: str | None = None, line_id: int | None = None) -> None:
@@ -342,6 +348,18 @@ class OrderScreen(Screen[None]):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.session.view.order.line(int(str(key)))
+
+    def action_show_tab(self, pane: str) -> None:
+        """Alt+n: show the tab and put the focus in it (its table, or its text to scroll)."""
+        tabs = self.query_one("#order-tabs", TabbedContent)
+        if pane not in {p for p, _ in TABS}:
+            return
+        tabs.active = pane
+        if pane == "tab-returns":
+            self.query_one("#ret-lines", DataTable).focus()
+            return
+        target = tabs.get_pane(pane).query("DataTable, VerticalScroll").first()
+        target.focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-returns":  # its keys work from its tables
