@@ -139,7 +139,7 @@ async def test_f1_on_every_screen_lists_every_key_its_footer_shows_and_the_retur
         on_lines = await help_lists_the_footer(pilot, "order, lines tab")
         assert "returns.create" not in on_lines  # the Returns tab's keys only while it is in front
         assert "order.tab_returns" in on_lines and "Show the Returns tab" in on_lines
-        await pilot.press("alt+6")
+        await pilot.press("6")
         await settled(pilot)
         assert app.screen.query_one("#order-tabs").active == "tab-returns"
         on_returns = await help_lists_the_footer(pilot, "order, returns tab")
@@ -149,7 +149,7 @@ async def test_f1_on_every_screen_lists_every_key_its_footer_shows_and_the_retur
         # The tab's own keys come first, under their own heading, then the order's, then the app's.
         assert on_returns.index("Returns tab") < on_returns.index("returns.create") < on_returns.index("Order") \
             < on_returns.index("order.quantity") < on_returns.index("Everywhere")
-        await pilot.press("alt+1")
+        await pilot.press("1")
         await settled(pilot)
 
         await pilot.press("b")
@@ -193,7 +193,7 @@ async def test_each_order_tab_has_a_key_and_tab_gets_from_a_table_back_to_the_ta
         await settled(pilot)
         tabs = screen.query_one("#order-tabs")
         for n, (pane, label) in reversed(list(enumerate(TABS, 1))):
-            await pilot.press(f"alt+{n}")
+            await pilot.press(str(n))
             await settled(pilot)
             assert tabs.active == pane, (n, label, tabs.active)
             # the focus is in the tab shown (its table, or its text to scroll), not left behind
@@ -206,9 +206,9 @@ async def test_each_order_tab_has_a_key_and_tab_gets_from_a_table_back_to_the_ta
         assert app.focused.id == "lines"
         await pilot.press("shift+tab")
         assert isinstance(app.focused, ContentTabs), app.focused
-        await pilot.press("alt+4", "shift+tab")  # from the staged changes back to the tab row
+        await pilot.press("4", "shift+tab")  # from the staged changes back to the tab row
         assert tabs.active == "tab-amend" and isinstance(app.focused, ContentTabs), app.focused
-        await pilot.press("alt+6", "tab", "tab")  # the Returns tab: its two tables, then the tab row
+        await pilot.press("6", "tab", "tab")  # the Returns tab: its two tables, then the tab row
         assert tabs.active == "tab-returns" and isinstance(app.focused, ContentTabs), app.focused
 
 
@@ -222,7 +222,7 @@ async def test_a_tab_key_remapped_in_settings_by_its_id_works_and_f1_shows_it(op
         app.push_screen(screen)
         await until(pilot, lambda: screen.session is not None and screen.is_current, "the order")
         await settled(pilot)
-        await pilot.press("alt+6")
+        await pilot.press("6")
         await settled(pilot)
         assert screen.query_one("#order-tabs").active == "tab-lines"  # the old key no longer does it
         await pilot.press("f1")

@@ -26,7 +26,9 @@ from ..widgets.waterfall import document_lines, preview, totals_table
 from .returns import ReturnsPane
 from .session import AmendSession
 
-# The tabs, in order; Alt+1 … Alt+6 show them (every single letter is already an amendment's key).
+# The tabs, in order; the keys 1 … 6 show them. Every letter a tab's name starts with is already an
+# amendment's or a return's key, and Alt+digit does not reach the app in xterm-style terminals (Textual
+# reads ESC 1 as the macOS Option character "¡"), so plain digits: nothing else on this screen takes them.
 TABS = (("tab-lines", "Lines"), ("tab-fulfilment", "Fulfilment"), ("tab-money", "Money"), ("tab-amend", "Amend"),
         ("tab-timeline", "Timeline"), ("tab-returns", "Returns"))
 AMEND_ACTIONS = {"quantity", "replace", "add_line", "remove", "address", "shipping", "pickup", "switch",
@@ -57,7 +59,7 @@ class OrderScreen(Screen[None]):
                 tooltip="A no-charge replacement order for chosen lines (e.g. lost in transit)"),
         Binding("o", "reorder", "Re-order", id="order.reorder", show=False,
                 tooltip="Place this cancelled order again, re-priced at today's prices"),
-        *[Binding(f"alt+{n}", f"show_tab('{pane}')", label, id=f"order.tab_{pane.removeprefix('tab-')}",
+        *[Binding(str(n), f"show_tab('{pane}')", label, id=f"order.tab_{pane.removeprefix('tab-')}",
                   show=False, tooltip=f"Show the {label} tab")
           for n, (pane, label) in enumerate(TABS, 1)],
     ]
@@ -350,7 +352,7 @@ class OrderScreen(Screen[None]):
         return self.session.view.order.line(int(str(key)))
 
     def action_show_tab(self, pane: str) -> None:
-        """Alt+n: show the tab and put the focus in it (its table, or its text to scroll)."""
+        """1 … 6: show the tab and put the focus in it (its table, or its text to scroll)."""
         tabs = self.query_one("#order-tabs", TabbedContent)
         if pane not in {p for p, _ in TABS}:
             return
