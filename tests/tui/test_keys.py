@@ -234,3 +234,34 @@ async def test_a_tab_key_remapped_in_settings_by_its_id_works_and_f1_shows_it(op
         await pilot.press("f6")
         await settled(pilot)
         assert screen.query_one("#order-tabs").active == "tab-returns"
+
+
+@pytest.mark.asyncio
+async def test_f1_in_a_dialog_lists_the_dialogs_keys(app_factory):
+    from carecli.screens.account import AccountScreen, DocumentDialog
+    from carecli.screens.dialogs import ShippingDialog, VariantDialog
+
+    app = app_factory()
+    async with app.run_test(size=WIDE) as pilot:
+        await search_loaded(pilot)
+        app.push_screen(OrderScreen(SEED_CASE_REF))
+        await until(pilot, lambda: getattr(app.screen, "session", None) is not None, "the order")
+        await settled(pilot)
+        for key, kind, ids in (("q", QuantityDialog, ("dialog.submit", "dialog.cancel")),
+                               ("a", VariantDialog, ("dialog.submit", "dialog.filter", "dialog.cancel")),
+                               ("s", ShippingDialog, ("dialog.cancel",))):
+            await pilot.press(key)
+            await in_front(pilot, kind)
+            listed = await help_lists_the_footer(pilot, kind.__name__)
+            assert all(i in listed for i in ids), (kind.__name__, listed)
+            assert "order.quantity" not in listed  # the order's keys do not work behind a dialog
+            await pilot.press("escape")
+            await in_front(pilot, OrderScreen)
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, AccountScreen) and app.screen.view is not None,
+                    "the billing account")
+        await settled(pilot)
+        await pilot.press("enter")
+        await in_front(pilot, DocumentDialog)
+        listed = await help_lists_the_footer(pilot, "document")
+        assert "document.close" in listed and "document.page_down" in listed

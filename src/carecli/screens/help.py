@@ -39,7 +39,8 @@ def _section(node) -> str:
     if isinstance(node, App):
         return "Everywhere"
     if isinstance(node, Screen):
-        return type(node).__name__.removesuffix("Screen") or type(node).__name__
+        name = type(node).__name__
+        return name.removesuffix("Screen").removesuffix("Dialog") or name
     return getattr(node, "HELP_SECTION", "") or type(node).__name__
 
 
