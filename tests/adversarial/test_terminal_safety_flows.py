@@ -231,7 +231,8 @@ async def test_a_new_order_from_finding_the_customer_to_placing_shows_hostile_te
         await closed(pilot, NewCustomerDialog)
 
         await pilot.press("enter")
-        screen = await shown(pilot, NewOrderScreen, "new order") and pilot.app.screen
+        await shown(pilot, NewOrderScreen, "new order")
+        screen = pilot.app.screen
         screen.change(AddLine(sku="JKT-ALP-L-NVY", quantity=1))  # as the catalog picker hands it over
         await settled(pilot)
         assert screen.draft.lines, [n.message for n in app._notifications]
@@ -308,7 +309,8 @@ async def test_the_inbox_remedies_show_hostile_text_inert(hostile, size):
     async with app.run_test(size=size, notifications=True) as pilot:
         await search_loaded(pilot)
         await pilot.press("f5")
-        inbox = await shown(pilot, InboxScreen, "inbox") and pilot.app.screen
+        await shown(pilot, InboxScreen, "inbox")
+        inbox = pilot.app.screen
         await until(pilot, lambda: inbox.loaded, "the inbox read")
 
         def select(ref: str, kind: str) -> None:
