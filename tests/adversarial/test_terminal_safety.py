@@ -43,7 +43,7 @@ HOSTILE = ("\x1b]8;;https://e.example\x1b\\\x9b2J\x00\u202e[b]Zoë[/b][@click=ap
 FORBIDDEN = {chr(c) for c in [*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0)]} | {
     "\u200e", "\u200f", *map(chr, range(0x202a, 0x202f)), *map(chr, range(0x2066, 0x206a)), "\u2028", "\u2029",
 }
-TEXT_KEYS = {"name", "description", "line1", "line2", "city", "title"}
+TEXT_KEYS = {"name", "description", "line1", "line2", "city", "title", "opens", "closes"}
 RETURNABLE = "ON-100005"  # delivered 10 days before the demo's clock
 
 

@@ -165,7 +165,7 @@ class InboxScreen(InstantFrames, Screen[None]):
         it = self._current()
         out = Text()
         if it is not None:
-            out.append(f"{it.order_ref} · {it.title}", "bold")
+            out.append_text(text(f"{it.order_ref} · {it.title}", "bold"))
             out.append(f" · since {it.since:%Y-%m-%d %H:%M} UTC", "dim")
             out.append("\n")
             out.append_text(text(it.detail, one_line=False))

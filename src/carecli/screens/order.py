@@ -27,6 +27,11 @@ from .returns import ReturnsPane
 from .session import AmendSession
 from .frames import InstantFrames
 
+# The tabs, in order; the keys 1 … 6 show them. Every letter a tab's name starts with is already an
+# amendment's or a return's key, and Alt+digit does not reach the app in xterm-style terminals (Textual
+# reads ESC 1 as the macOS Option character "¡"), so plain digits: nothing else on this screen takes them.
+TABS = (("tab-lines", "Lines"), ("tab-fulfilment", "Fulfilment"), ("tab-money", "Money"), ("tab-amend", "Amend"),
+        ("tab-timeline", "Timeline"), ("tab-returns", "Returns"))
 AMEND_ACTIONS = {"quantity", "replace", "add_line", "remove", "address", "shipping", "pickup", "switch",
                  "cancel", "appease", "undo", "commit"}
 
@@ -55,6 +60,9 @@ class OrderScreen(InstantFrames, Screen[None]):
                 tooltip="A no-charge replacement order for chosen lines (e.g. lost in transit)"),
         Binding("o", "reorder", "Re-order", id="order.reorder", show=False,
                 tooltip="Place this cancelled order again, re-priced at today's prices"),
+        *[Binding(str(n), f"show_tab('{pane}')", label, id=f"order.tab_{pane.removeprefix('tab-')}",
+                  show=False, tooltip=f"Show the {label} tab")
+          for n, (pane, label) in enumerate(TABS, 1)],
     ]
 
     def __init__(self, ref: str, *, then: str | None = None, line_id: int | None = None) -> None:
@@ -233,7 +241,8 @@ class OrderScreen(InstantFrames, Screen[None]):
         if buckets:
             out.append("  (" + ", ".join(buckets) + ")", "dim")
         if locks["quantity"]:
-            out.append(f"\n{locks['quantity']}", "dim")
+            out.append("\n")
+            out.append_text(text(locks["quantity"], "dim"))
         elif self.app.read_only:
             out.append("\nread-only: nothing can be changed here", "dim")
         else:
@@ -241,7 +250,8 @@ class OrderScreen(InstantFrames, Screen[None]):
             for key, action in (("r", "replace"), ("x", "remove")):
                 reason = locks[action]
                 if reason:
-                    out.append(f"\n{key} {action}: locked — {reason}", "yellow")
+                    out.append(f"\n{key} {action}: locked — ", "yellow")
+                    out.append_text(text(reason, "yellow"))
                 else:
                     out.append(f" · {key} {action}", "green")
         why.update(out)
@@ -255,7 +265,9 @@ class OrderScreen(InstantFrames, Screen[None]):
         if isinstance(f, HomeDelivery):
             m = ref.policy.shipping_method(f.shipping_method)
             out.append("Home delivery", "bold")
-            out.append(f"  {m.name if m else f.shipping_method}\n")
+            out.append("  ")
+            out.append_text(text(m.name if m else f.shipping_method))
+            out.append("\n")
             out.append_text(text(f.address.name))
             out.append("\n")
             out.append_text(text(f.address.one_line()))
@@ -271,7 +283,8 @@ class OrderScreen(InstantFrames, Screen[None]):
                 out.append("\n")
                 out.append_text(text(loc.address.one_line()))
                 for h in loc.hours:
-                    out.append(f"\n  {h.day} {h.opens}–{h.closes}", "dim")
+                    out.append("\n  ")
+                    out.append_text(text(f"{h.day} {h.opens}–{h.closes}", "dim"))
         out.append("\n\n")
         for name, why in order_locks(o).items():
             label = name.replace("_", " ")
@@ -338,6 +351,18 @@ class OrderScreen(InstantFrames, Screen[None]):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.session.view.order.line(int(str(key)))
+
+    def action_show_tab(self, pane: str) -> None:
+        """1 … 6: show the tab and put the focus in it (its table, or its text to scroll)."""
+        tabs = self.query_one("#order-tabs", TabbedContent)
+        if pane not in {p for p, _ in TABS}:
+            return
+        tabs.active = pane
+        if pane == "tab-returns":
+            self.query_one("#ret-lines", DataTable).focus()
+            return
+        target = tabs.get_pane(pane).query("DataTable, VerticalScroll").first()
+        target.focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-returns":  # its keys work from its tables

@@ -386,6 +386,8 @@ class RefundDialog(CareDialog[str]):
 class ReturnsPane(VerticalScroll):
     """The Returns tab of an order (see the module docstring)."""
 
+    HELP_SECTION = "Returns tab"  # F1's heading over this tab's keys
+
     DEFAULT_CSS = """
     ReturnsPane { height: 1fr; padding: 0 1; }
     ReturnsPane DataTable { height: auto; max-height: 8; }

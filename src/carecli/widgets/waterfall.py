@@ -44,7 +44,7 @@ def totals_table(t: Totals, order: Order) -> Table:
     for label, m in _rows(t):
         table.add_row(Text(label), money_text(m, "bold" if label == "Total" else ""))
     table.add_row(Text("Paid"), money_text(paid(order)))
-    table.add_row(Text(f"Tax at {t.jurisdiction}", "dim"), Text(f"{t.rate * 100:.3f}".rstrip("0").rstrip(".") + " %",
+    table.add_row(text(f"Tax at {t.jurisdiction}", "dim"), Text(f"{t.rate * 100:.3f}".rstrip("0").rstrip(".") + " %",
                                                                   "dim", justify="right"))
     return table
 
