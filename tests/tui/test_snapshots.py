@@ -262,6 +262,32 @@ async def exchange_dialog(pilot, env):
     await settled(pilot)
 
 
+def verified_dearer_exchange(env) -> None:
+    """An exchange of one organic tee of ON-100005 for the dearer Merino tee, received and verified by
+    another agent: it waits to be settled with an extra charge."""
+    from carecli.backend.contract import CreateExchangeRequest, ReturnStepRequest, VerifyReturnRequest
+    from carecli.engine.returns import LineVerdict, ReplacementLine, ReturnLineRequest
+
+    s = env.open_store()
+    v = s.get_order(RETURNABLE).order.version
+    ro = s.create_exchange(CreateExchangeRequest(
+        order_ref=RETURNABLE, expected_version=v, idempotency_key="snapshot-exchange-1", actor="lee",
+        lines=(ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE", condition="unopened"),),
+        replacements=(ReplacementLine(sku="TEE-MER-M-BLK", quantity=1),))).return_order
+    s.receive_return(ReturnStepRequest(return_id=ro.id, idempotency_key="snapshot-exchange-2", actor="lee"))
+    s.verify_return(VerifyReturnRequest(return_id=ro.id, idempotency_key="snapshot-exchange-3", actor="lee",
+                                        verdicts=(LineVerdict(line_id=2, accepted=True),)))
+
+
+async def settle_exchange_dialog(pilot, env):
+    from carecli.screens.returns import SettleExchangeDialog
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.query_one("#ret-list", DataTable).focus()
+    await pilot.press("f")
+    await in_front(pilot, SettleExchangeDialog)
+
+
 VIEWS: dict[str, View] = {
     "search_recent": View(search_recent),
     "search_whitfield": View(search_whitfield),
@@ -289,6 +315,7 @@ VIEWS: dict[str, View] = {
     "returns_rules": View(returns_rules),
     "dialog_refund": View(refund_dialog, prepare=verified_return),
     "dialog_exchange": View(exchange_dialog),
+    "dialog_exchange_settle": View(settle_exchange_dialog, prepare=verified_dearer_exchange),
 }
 
 
