@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Sequence
 
 from rich.text import Text
 from textual import on
@@ -36,7 +37,7 @@ from ..engine.model import (
     Address, BillingAccount, ClickAndCollect, Customer, Discount, Fulfilment, HomeDelivery, Line, Order,
 )
 from ..engine.money import Money
-from ..engine.placing import NewLine, NewOrder, OrderLink, Placement, place
+from ..engine.placing import NewLine, NewOrder, OrderLink, Placement, place, replaceable
 from ..engine.policy import ReasonCode
 from ..engine.rules import address_problems
 from ..widgets.badges import read_only_badge
@@ -69,6 +70,8 @@ class OrderDraft:
     payment_method_id: str | None = None
     link: OrderLink | None = None
     no_charge: bool = False
+    original: Order | None = None  # the order a linked draft is placed from (its rules are previewed)
+    earlier: tuple[Order, ...] = ()  # a replacement: the replacements of the original placed before
     _key: tuple[str, str] | None = None
 
     # -- building ----------------------------------------------------------------------------------
@@ -87,19 +90,28 @@ class OrderDraft:
         return cls(customer, account, reference, market, role, fulfilment=ful, payment_method_id=pm)
 
     @classmethod
-    def from_order(cls, view: OrderView, reference: ReferenceData, kind: str, role: str = "agent") -> "OrderDraft":
-        """A replacement (the order's live lines, at no charge) or a re-order (a cancelled order's lines
+    def from_order(cls, view: OrderView, reference: ReferenceData, kind: str, role: str = "agent",
+                   earlier: Sequence[Order] = ()) -> "OrderDraft":
+        """A replacement (what the order may still have replaced — its live lines less what came back
+        and what ``earlier`` replacements sent — at no charge) or a re-order (a cancelled order's lines
         as ordered, re-priced at today's catalog prices), to the same place."""
         o = view.order
         if kind == "replacement":
-            lines = [NewLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines if ln.quantity > 0]
+            left = replaceable(o, earlier)
+            lines = []
+            for ln in o.lines:
+                n = min(ln.quantity, left.get(ln.sku, 0))
+                if n > 0:
+                    lines.append(NewLine(sku=ln.sku, quantity=n))
+                    left[ln.sku] -= n
         else:
             lines = [NewLine(sku=ln.sku, quantity=ln.ordered) for ln in o.lines if ln.ordered > 0]
         pm = o.payment_method_id if any(p.id == o.payment_method_id for p in view.account.payment_methods) else (
             view.account.payment_methods[0].id if view.account.payment_methods else None)
         return cls(view.customer, view.account, reference, o.market, role, lines=lines, fulfilment=o.fulfilment,
                    payment_method_id=None if kind == "replacement" else pm,
-                   link=OrderLink(kind=kind, order_ref=o.ref), no_charge=kind == "replacement")  # type: ignore[arg-type]
+                   link=OrderLink(kind=kind, order_ref=o.ref), no_charge=kind == "replacement",  # type: ignore[arg-type]
+                   original=o, earlier=tuple(earlier))
 
     @property
     def kind(self) -> str | None:
@@ -127,7 +139,7 @@ class OrderDraft:
                           locations=self.reference.location_map(), customer=self.customer, account=self.account,
                           now=now, role=self.role,  # type: ignore[arg-type]
                           templates=self.reference.templates or None)
-        return place(new, ctx)
+        return place(new, ctx, self.original, self.earlier)
 
     def problems(self, now: datetime) -> list[str]:
         if self.fulfilment is None:
@@ -589,12 +601,24 @@ def open_new_order(app, customer_id: str, account_id: str, address: Address | No
 
 
 def open_linked_order(app, view: OrderView, kind: str) -> None:
-    """A replacement or a re-order of ``view``'s order, as a draft to review."""
-    def read():
-        return app.reference()
+    """A replacement or a re-order of ``view``'s order, as a draft to review. A replacement reads the
+    earlier replacements of the order first: it offers only what they have not sent."""
+    backend = app.backend
 
-    def opened(reference) -> None:
-        app.push_screen(NewOrderScreen(OrderDraft.from_order(view, reference, kind, role=app.role)))
+    def read():
+        earlier = [backend.get_order(lk.ref).order for lk in view.links
+                   if kind == "replacement" and lk.kind == "replacement" and lk.direction == "from"]
+        return app.reference(), earlier
+
+    def opened(answer) -> None:
+        reference, earlier = answer
+        draft = OrderDraft.from_order(view, reference, kind, role=app.role, earlier=earlier)
+        if kind == "replacement" and not draft.lines:
+            app.notify(f"Everything on {view.order.ref} has been replaced, returned or is on a return: there "
+                       "is nothing left to replace. A lost replacement is replaced from the replacement order.",
+                       title="Nothing to replace", severity="warning", timeout=10)
+            return
+        app.push_screen(NewOrderScreen(draft))
 
     app.call_backend(read, opened, group="new-order")
 
