@@ -23,7 +23,7 @@ from carecli.screens.new_order import NewOrderScreen, OrderDraft, PlaceDialog
 from carecli.screens.order import OrderScreen
 from carecli.screens.search import SearchScreen
 
-from .conftest import in_front, paste, search_loaded, settled, until
+from .conftest import in_front, open_order, paste, search_loaded, settled, until
 
 WIDE = (120, 40)
 CANCELLED_REF = SCENARIOS["cancelled"]
@@ -34,14 +34,6 @@ async def fill(pilot, dialog, values: dict[str, str]) -> None:
         field = dialog.query_one(f"#cust-{name}", Input)
         field.value = value
     await pilot.pause()
-
-
-async def open_order(pilot, ref: str) -> OrderScreen:
-    screen = OrderScreen(ref)
-    pilot.app.push_screen(screen)
-    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
-    await settled(pilot)
-    return screen
 
 
 async def choose_reason(pilot, code: str) -> None:

@@ -40,6 +40,19 @@ def states(pane: ReturnsPane) -> list[str]:
     return [r.state for r in pane.returns]
 
 
+async def receive_and_verify(pilot, pane: ReturnsPane) -> None:
+    """On the return orders list: e (received), then v and Ctrl+S (every line accepted)."""
+    pane.query_one("#ret-list", DataTable).focus()
+    await pilot.press("e")
+    await until(pilot, lambda: states(pane) == ["RECEIVED"], "the return received")
+    await settled(pilot)
+    await pilot.press("v")
+    await in_front(pilot, VerifyDialog)
+    await pilot.press("ctrl+s")  # every line accepted
+    await until(pilot, lambda: states(pane) == ["VERIFIED"], "the return verified")
+    await settled(pilot)
+
+
 @pytest.mark.asyncio
 async def test_a_return_from_draft_to_closed_through_the_keys(app_factory):
     app = app_factory()
@@ -71,15 +84,7 @@ async def test_a_return_from_draft_to_closed_through_the_keys(app_factory):
         ro = pane.returns[0]
         assert ro.rma == "RMA-100005-1" and not pane.draft
 
-        pane.query_one("#ret-list", DataTable).focus()
-        await pilot.press("e")
-        await until(pilot, lambda: states(pane) == ["RECEIVED"], "the return received")
-        await settled(pilot)
-        await pilot.press("v")
-        await in_front(pilot, VerifyDialog)
-        await pilot.press("ctrl+s")  # every line accepted
-        await until(pilot, lambda: states(pane) == ["VERIFIED"], "the return verified")
-        await settled(pilot)
+        await receive_and_verify(pilot, pane)
         await pilot.press("f")
         await in_front(pilot, RefundDialog)
         figures = screen_text(app)
@@ -178,9 +183,6 @@ async def test_returns_are_listed_on_the_billing_account(app_factory, open_store
 @pytest.mark.asyncio
 async def test_an_uneven_exchange_end_to_end(app_factory):
     from carecli.engine.model import Invoice, Payment
-    from carecli.screens.returns import ExchangeDialog
-    from textual.widgets import Select
-
     from carecli.engine.pricing import price
     from carecli.engine.returns import unit_split
 
@@ -188,39 +190,13 @@ async def test_an_uneven_exchange_end_to_end(app_factory):
     before = app.backend.get_order(DELIVERED).order
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_returns(pilot, DELIVERED)
-        await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
-        await in_front(pilot, ReturnLineDialog)
-        await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")  # WRONG_SIZE
-        await until(pilot, lambda: 2 in pane.draft, "the draft")
-        await pilot.press("t")
-        await in_front(pilot, ExchangeDialog)
-        assert "Even exchange" in screen_text(app)  # the first choice is another size of the same tee
-        # The Merino tee at 59.00 instead (chosen as the list's Enter would hand it over)
-        app.screen.query_one("#rep-2", Select).value = "TEE-MER-M-BLK"
-        await settled(pilot)
-        assert "Extra charge to Visa" in screen_text(app)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: [r.kind for r in pane.returns] == ["EXCHANGE"], "the exchange created")
-        await settled(pilot)
+        _, first, shown = await exchange_through_keys(pilot, app, pane, "TEE-MER-M-BLK")  # the Merino at 59.00
+        assert "Even exchange" in first  # the first choice is another size of the same tee
+        assert "Extra charge to Visa" in shown
         ro = pane.returns[0]
         new_ref = ro.exchange_order_ref
         assert new_ref and f"Exchange → new order {new_ref}" in screen_text(app)
-
-        pane.query_one("#ret-list", DataTable).focus()
-        await pilot.press("e")
-        await until(pilot, lambda: states(pane) == ["RECEIVED"], "received")
-        await settled(pilot)
-        await pilot.press("v")
-        await in_front(pilot, VerifyDialog)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: states(pane) == ["VERIFIED"], "verified")
-        await settled(pilot)
-        await pilot.press("f")
-        await in_front(pilot, RefundDialog)
-        assert "Extra charge to Visa" in screen_text(app)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: states(pane) == ["REFUNDED"], "settled")
-        await settled(pilot)
+        assert "Extra charge to Visa" in await settle_through_keys(pilot, app, pane)
         await pilot.press("z")
         await until(pilot, lambda: states(pane) == ["CLOSED"], "closed")
         await settled(pilot)
@@ -251,42 +227,42 @@ async def test_an_uneven_exchange_end_to_end(app_factory):
 # -- an exchange's money on screen: what comes back, what goes out, the net — as the store records it ---
 
 
-async def exchange_to_settle_dialog(pilot, app, pane, sku: str):
-    """Draft one tee of line 2 (WRONG_SIZE), exchange it for ``sku``; return the exchange dialog's text
-    and its settlement, then create, receive and verify it and return the settle dialog's text too."""
+async def exchange_through_keys(pilot, app, pane, sku: str):
+    """Draft one tee of line 2 (WRONG_SIZE), press t and choose ``sku`` (as the list's Enter hands it
+    over), then Ctrl+S. Returns the dialog's settlement, its text before the choice and after it."""
     from textual.widgets import Select
 
-    from carecli.screens.returns import ExchangeDialog, SettleExchangeDialog
+    from carecli.screens.returns import ExchangeDialog
 
-    await pilot.press("down", "enter")
+    await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
     await in_front(pilot, ReturnLineDialog)
-    await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")
+    await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")  # WRONG_SIZE
     await until(pilot, lambda: 2 in pane.draft, "the draft")
     await pilot.press("t")
     await in_front(pilot, ExchangeDialog)
+    first = screen_text(app)
     app.screen.query_one("#rep-2", Select).value = sku
     await settled(pilot)
-    previewed = app.screen.settlement()
-    at_exchange = screen_text(app)
+    previewed, shown = app.screen.settlement(), screen_text(app)
     await pilot.press("ctrl+s")
     await until(pilot, lambda: [r.kind for r in pane.returns] == ["EXCHANGE"], "the exchange created")
     await settled(pilot)
-    pane.query_one("#ret-list", DataTable).focus()
-    await pilot.press("e")
-    await until(pilot, lambda: states(pane) == ["RECEIVED"], "received")
-    await settled(pilot)
-    await pilot.press("v")
-    await in_front(pilot, VerifyDialog)
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: states(pane) == ["VERIFIED"], "verified")
-    await settled(pilot)
+    return previewed, first, shown
+
+
+async def settle_through_keys(pilot, app, pane) -> str:
+    """Receive (e), verify every line accepted (v) and settle (f, Ctrl+S) the exchange; returns what
+    the settle dialog showed."""
+    from carecli.screens.returns import SettleExchangeDialog
+
+    await receive_and_verify(pilot, pane)
     await pilot.press("f")
     await in_front(pilot, SettleExchangeDialog)
-    at_settle = screen_text(app)
+    shown = screen_text(app)
     await pilot.press("ctrl+s")
     await until(pilot, lambda: states(pane) == ["REFUNDED"], "settled")
     await settled(pilot)
-    return previewed, at_exchange, at_settle
+    return shown
 
 
 @pytest.mark.asyncio
@@ -316,7 +292,8 @@ async def test_exchange_dialogs_show_the_money_the_store_records(app_factory, sk
     out = unit + unit.multiply(totals.rate, ref.policy.rounding)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_returns(pilot, DELIVERED)
-        st, at_exchange, at_settle = await exchange_to_settle_dialog(pilot, app, pane, sku)
+        st, _, at_exchange = await exchange_through_keys(pilot, app, pane, sku)
+        at_settle = await settle_through_keys(pilot, app, pane)
         ro = pane.returns[0]
 
     assert st.outcome == outcome and st.returned_value == back and st.replacement_value == out

@@ -595,6 +595,21 @@ def plan_verify(order: Order, ret: ReturnOrder, verdicts: Sequence[LineVerdict],
     return ReturnPlan(order_after=after, return_order=new, audit=_audit(order, after, command, _no_money(order), ctx))
 
 
+def _credit(order: Order, reason: str, items: tuple[DocumentItem, ...], total: Money, to_payment: Money,
+            to_store_credit: Money, ctx: PlanContext) -> list[Document]:
+    """A RETURN credit memo and how it is settled: a refund to the order's card, store credit, or both."""
+    memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
+                      reason_code=reason, items=items, total=total, created_at=ctx.now)
+    docs: list[Document] = [memo]
+    if to_payment.is_positive:
+        docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
+                           payment_method_id=order.payment_method_id or "", amount=to_payment, created_at=ctx.now))
+    if to_store_credit.is_positive:
+        docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
+                                amount=to_store_credit, created_at=ctx.now))
+    return docs
+
+
 def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanContext) -> ReturnPlan:
     """The credit memo (type RETURN) for the accepted lines, settled to the card (up to what it paid and
     has not had back, the rest as store credit) or as store credit; the units move to ``returned``."""
@@ -615,17 +630,8 @@ def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanCo
     docs: list[Document] = []
     memo_id = None
     if b.total.is_positive:
-        memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
-                          reason_code=accepted[0].reason_code, items=b.items(), total=b.total, created_at=ctx.now)
-        memo_id = memo.id
-        docs.append(memo)
-        if b.to_payment.is_positive:
-            docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
-                               payment_method_id=order.payment_method_id or "", amount=b.to_payment,
-                               created_at=ctx.now))
-        if b.to_store_credit.is_positive:
-            docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
-                                    amount=b.to_store_credit, created_at=ctx.now))
+        docs = _credit(order, accepted[0].reason_code, b.items(), b.total, b.to_payment, b.to_store_credit, ctx)
+        memo_id = docs[0].id
     after = _with_lines(order, {rl.line_id: (-rl.quantity, rl.quantity) for rl in accepted}, docs)
     new = ret.model_copy(update={
         "state": "REFUNDED", "refund_to": refund_to, "credit_memo_id": memo_id, "refund_total": b.total,
@@ -826,18 +832,9 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
         if not st.capped_by.is_zero:
             items.append(DocumentItem(kind="ADJUSTMENT", description="Already credited on this order",
                                       amount=-st.capped_by))
-        memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
-                          reason_code=accepted[0].reason_code if accepted else "", items=tuple(items), total=credit,
-                          created_at=ctx.now)
-        memo_id = memo.id
-        docs.append(memo)
-        if st.to_payment.is_positive:
-            docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
-                               payment_method_id=order.payment_method_id or "", amount=st.to_payment,
-                               created_at=ctx.now))
-        if st.to_store_credit.is_positive:
-            docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
-                                    amount=st.to_store_credit, created_at=ctx.now))
+        docs = _credit(order, accepted[0].reason_code if accepted else "", tuple(items), credit, st.to_payment,
+                       st.to_store_credit, ctx)
+        memo_id = docs[0].id
     elif delta.is_positive:
         pm = next((p for p in ctx.account.payment_methods if p.id == order.payment_method_id), None)
         if pm is None:

@@ -45,7 +45,7 @@ from ..widgets.money import money_text
 from ..widgets.safe import INPUT_RESTRICT, text
 from ..widgets.waterfall import placement_preview
 from .dialogs import base as _dialogs_base
-from .dialogs.base import CareDialog, _field, _title
+from .dialogs.base import CareDialog, ReasonNoteDialog, _field, _title
 
 DIALOG_CSS = str(Path(_dialogs_base.__file__).with_name("dialogs.tcss"))  # the dialogs' shared sheet
 KIND_TITLES = {None: "New order", "replacement": "Replacement order", "reorder": "Re-order",
@@ -514,12 +514,12 @@ class NewOrderScreen(Screen[None]):
 # --------------------------------------------------------------------------------------------------
 
 
-class PlaceDialog(CareDialog["tuple[str, str]"]):
+class PlaceDialog(ReasonNoteDialog):
     """The order in one sentence, the money, a reason (required for a replacement) and a note."""
 
     CSS_PATH = DIALOG_CSS
-    AUTO_FOCUS = "#reason"
-    NOTE_MAX = 4000
+    confirm_label = "Place"
+    reason_missing = "Choose a reason code first: a replacement needs one (Enter on the list opens it)."
     BINDINGS = [
         Binding("ctrl+s", "submit", "Place", id="dialog.submit", tooltip="Place the order with this reason and note"),
     ]
@@ -530,8 +530,12 @@ class PlaceDialog(CareDialog["tuple[str, str]"]):
         self.title_text = title
         self.placement = placement
         self.reasons = reasons
-        self.required = required
+        self.reason_required = required
         self.account = account
+
+    @property
+    def required(self) -> bool:
+        return self.reason_required
 
     def compose(self) -> ComposeResult:
         p = self.placement
@@ -547,39 +551,9 @@ class PlaceDialog(CareDialog["tuple[str, str]"]):
             else:
                 body.append("Nothing is charged.", "bold")
             yield Static(body, id="place-summary")
-            prompt = "choose a reason (required)" if self.required else "no reason needed (optional)"
-            yield _field("Reason", Select([(text(f"{r.label} ({r.code})"), r.code) for r in self.reasons],
-                                          prompt=prompt, id="reason", compact=True))
-            yield _field("Note", Input(placeholder="optional, for the audit record", id="note", compact=True,
-                                       max_length=self.NOTE_MAX, restrict=INPUT_RESTRICT))
-            yield Static("", id="message", classes="message")
-            with HorizontalGroup(classes="buttons"):
-                yield Button("Place", id="confirm", variant="primary")
-                yield Button("Back", id="back")
+            yield from self.reason_and_note("choose a reason (required)" if self.reason_required
+                                            else "no reason needed (optional)")
         yield Footer()
-
-    @on(Input.Submitted, "#note")
-    def _note_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#confirm", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    def action_submit(self) -> None:
-        reason = self.query_one("#reason", Select).selection
-        if reason is None and self.required:
-            self.say("Choose a reason code first: a replacement needs one (Enter on the list opens it).", "error")
-            self.query_one("#reason", Select).focus()
-            self.app.bell()
-            return
-        note = self.query_one("#note", Input).value.strip()[: self.NOTE_MAX]
-        self.dismiss((str(reason) if reason is not None else "", note))
 
 
 def open_new_order(app, customer_id: str, account_id: str, address: Address | None, market: str) -> None:

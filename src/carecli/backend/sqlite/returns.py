@@ -17,7 +17,6 @@ from typing import Callable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
-from ...engine.audit import GENESIS_HASH, canonical_json
 from ...engine.context import PlanContext
 from ...engine.model import BillingAccount, Customer, Order, PickupLocation, Variant
 from ...engine.notifications import MessageTemplate
@@ -32,10 +31,8 @@ from ..contract import (
     CreateExchangeRequest, PaymentDeclined, PaymentGateway, PlaceOrderRequest, CreateReturnRequest, IdempotencyMismatch, NotFound, RefundReturnRequest, ReturnEligibility, ReturnResult,
     ReturnStepRequest, RuleViolations, StoreCorrupt, VerifyReturnRequest, VersionConflict,
 )
+from .events import _audit_head, write_audit, write_notifications
 from .rows import document_columns, order_columns, order_json, order_row, order_total, read_order, read_party
-
-_AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, command, reason_code, "
-               "note, financial_effect, idempotency_key, prev_hash, hash")
 
 
 @dataclass(frozen=True)
@@ -152,8 +149,7 @@ def _context(c: sqlite3.Connection, env: Env, customer: Customer, account: Billi
              ) -> PlanContext:
     from .store import _TxnIds  # the store's id source (counters table), inside this transaction
 
-    head = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    seq, prev = _audit_head(c)
     return PlanContext(policy=env.policy, catalog=env.catalog, locations=env.locations, customer=customer,
                        account=account, now=env.now, ids=_TxnIds(c), actor=req.actor,  # type: ignore[attr-defined]
                        role=env.role, read_only=env.read_only, purpose="commit",  # type: ignore[arg-type]
@@ -195,17 +191,8 @@ def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, st: _Start, *, return
     if p.store_credit_issued is not None and p.store_credit_issued.is_positive:
         acct = account.model_copy(update={"store_credit": account.store_credit + p.store_credit_issued})
         c.execute("UPDATE accounts SET json = ? WHERE id = ?", (acct.model_dump_json(), account_row))
-    for n in p.notifications:
-        c.execute("INSERT INTO notifications(event_id, channel, order_id, created_at, json) VALUES (?, ?, ?, ?, ?) "
-                  "ON CONFLICT(event_id, channel) DO NOTHING",
-                  (n.event_id, n.channel, order_row, n.created_at.isoformat(), n.model_dump_json()))
-    a = p.audit.model_dump(mode="json")
-    c.execute(f"INSERT INTO audit({_AUDIT_COLS}) VALUES ({','.join('?' * 14)})",
-              (a["seq"], a["at"], a["actor"], a["role"], a["order_ref"], a["version_before"], a["version_after"],
-               canonical_json(a["command"]), a["reason_code"], a["note"], canonical_json(a["financial_effect"]),
-               a["idempotency_key"], a["prev_hash"], a["hash"]))
-    c.execute("INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
-              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{a['seq']}:{a['hash']}",))
+    write_notifications(c, order_row, p.notifications)
+    write_audit(c, p.audit)
     now = env.now.isoformat()
     if return_row is None:
         c.execute("INSERT INTO return_orders(ro_id, rma, order_id, account, state, created_at, updated_at, json) "
