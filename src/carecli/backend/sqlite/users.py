@@ -26,9 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ...engine.audit import make_record
 from ..errors import BadRequest, NotFound
-from .events import _audit_head, write_audit
 
 TOKEN_PREFIX = "cc_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -89,6 +87,9 @@ def _actor(by: str | None) -> str:
 
 def _audit(c: sqlite3.Connection, command: dict, actor: str, now: datetime) -> int:
     """One audit record for a change of users, chained after the last record; returns its sequence."""
+    from ...engine.audit import make_record  # imported here: opening a store stays light (no engine)
+    from .events import _audit_head, write_audit
+
     seq, prev = _audit_head(c)
     write_audit(c, make_record(seq=seq, at=now, actor=actor, role=ADMIN_ROLE, order_ref="", version_before=0,
                                version_after=0, command=[command], reason_code="", note="",
