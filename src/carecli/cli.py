@@ -8,7 +8,7 @@
     carecli deliver [--watch] [--status] [--requeue-uncertain]
     carecli config
     carecli serve [--host H] [--port P] [--store PATH] [--tls-cert PEM --tls-key PEM]
-    carecli users add NAME --role agent|supervisor [--may-write] | users list | users revoke NAME
+    carecli users add NAME --role agent|supervisor [--may-write] [--by WHO] | users list | users revoke NAME [--by WHO]
     carecli login --backend https://host:port
 
 The store is ``--store PATH``, else ``$CARECLI_STORE``, else ``store.db`` in the user data dir
@@ -218,7 +218,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
     try:
         with SqliteStore.open(path, read_only=args.users_command == "list", create=False) as s:
             if args.users_command == "add":
-                token = s.add_user(args.name, args.role, can_write=True if args.may_write else None)
+                token = s.add_user(args.name, args.role, can_write=True if args.may_write else None, by=args.by)
                 print(f"user {args.name} ({args.role}) added. Their token, shown only this once:")
                 print(token)
                 print("Give it to them privately; they run `carecli login --backend URL` and paste it "
@@ -232,7 +232,7 @@ def _cmd_users(args: argparse.Namespace) -> int:
                     print(f"{u.name:<24} {u.role:<10} {'read-only' if u.read_only else 'may write':<10} "
                           f"since {u.created_at}  {state}")
             else:
-                u = s.revoke_user(args.name)
+                u = s.revoke_user(args.name, by=args.by)
                 print(f"user {u.name}: token revoked ({u.revoked_at}); `users add {u.name}` issues a new one")
     except BackendError as e:
         print(f"carecli users {args.users_command}: {e.title}: {e.message}", file=sys.stderr)
@@ -324,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument("name")
     for sp in (add, lst, rev):
         sp.add_argument("--store", help="store file (default $CARECLI_STORE or the user data dir)")
-        sp.set_defaults(func=_cmd_users)
+        sp.set_defaults(func=_cmd_users, by=None)
+    for sp in (add, rev):
+        sp.add_argument("--by", help="who makes the change, for the audit log (default: your login name)")
 
     login = sub.add_parser("login", help="store your token for a server in the system keyring")
     login.add_argument("--backend", required=True, help="the server, https://host:port")

@@ -464,3 +464,52 @@ def test_rejected_exchange_line_pays_for_the_replacement():
     r = _exchange(one_tee(), "TEE", accepted=False)
     inv, _ = r.documents
     assert inv.total == usd("110.25")  # the replacement tee (100.00 + 10.25), nothing came back
+
+
+@pytest.mark.parametrize("sku, outcome", [("SOCK", "refund"), ("TEE", "even"), ("JKT-M", "charge")])
+def test_the_exchange_preview_is_the_settlement_the_store_records(sku, outcome):
+    """preview_exchange (the exchange dialog, before anything exists) gives the figures the settle step
+    records, figure by figure: its terms are the ones the exchange is created with."""
+    from carecli.engine.returns import ReplacementLine, exchange_terms, preview_exchange
+
+    from .factory import CATALOG
+
+    o = one_tee()
+    reps = (ReplacementLine(sku=sku, quantity=1),)
+    req = [ReturnLineRequest(line_id=1, quantity=1, reason_code="WRONG_SIZE", condition="opened")]
+    st = preview_exchange(o, req, reps, FLAT_POLICY, LOCATIONS, CATALOG)
+    assert exchange_terms(o, req, reps, FLAT_POLICY, LOCATIONS, CATALOG) == (st.replacement_value, st.even)
+    r = _exchange(o, sku)
+    rec = r.exchange
+    assert rec is not None and st.outcome == rec.outcome == outcome
+    for f in ("returned_value", "replacement_value", "delta", "credit", "capped_by", "to_payment",
+              "to_store_credit", "charge"):
+        assert getattr(st, f) == getattr(rec, f), f
+    moved = {"refund": st.credit, "charge": st.charge, "even": usd("0.00")}[outcome]
+    assert sum((getattr(d, "total", usd("0")) for d in r.documents[:1]), usd("0.00")) == moved
+    if outcome == "charge":
+        assert r.return_order.charge_total == st.charge and r.return_order.refund_total == usd("0.00")
+    else:
+        assert r.return_order.charge_total is None
+
+
+def test_an_exchange_refund_as_store_credit_and_capped_at_what_was_paid():
+    from carecli.engine.returns import exchange_settlement
+
+    o = one_tee()
+    back = preview_lines(o, [ReturnLineRequest(line_id=1, quantity=1, reason_code="WRONG_SIZE",
+                                               condition="opened")], FLAT_POLICY)
+    st = exchange_settlement(o, back, usd("10.00"), False, "STORE_CREDIT", FLAT_POLICY, LOCATIONS)
+    assert st.outcome == "refund" and st.credit == usd("100.25") and st.to_store_credit == st.credit
+    assert st.to_payment.is_zero and st.capped_by.is_zero
+    # an appeasement already gave back all but 20.00 of what the order charged: the credit stops there
+    paid = ledger_sums(o.documents, "USD").invoiced
+    from carecli.engine.model import DocumentItem
+
+    amount = paid - usd("20.00")
+    goodwill = CreditMemo(id="CM-9", order_ref=o.ref, invoice_id="INV-1", type="APPEASEMENT", reason_code="GOODWILL",
+                          items=(DocumentItem(kind="ADJUSTMENT", description="Goodwill", amount=amount),),
+                          total=amount, created_at=NOW)
+    st = exchange_settlement(o.model_copy(update={"documents": o.documents + (goodwill,)}), back, usd("10.00"),
+                             False, "ORIGINAL_PAYMENT", FLAT_POLICY, LOCATIONS)
+    assert st.credit == usd("20.00") and st.capped_by == usd("80.25") and st.to_payment == usd("20.00")

@@ -166,6 +166,29 @@ def test_a_replacement_sends_at_most_what_the_original_has():
     assert "HAT is not on order ON-100001" in msg
 
 
+def test_earlier_replacements_and_returns_are_subtracted_from_what_may_be_replaced():
+    from carecli.engine.placing import replaceable
+
+    original = order(line(1, "JKT-M"), line(2, "SOCK", 3))
+    first = place(replacement(("SOCK", 2)), ctx(), original)
+    assert first.ok, first.violations
+    earlier = [first.order.model_copy(update={"ref": "ON-100301"})]
+    assert replaceable(original, earlier) == {"JKT-M": 1, "SOCK": 1}
+    # the same units again: refused, naming what was already sent and by which order
+    msg = refused(place(replacement(("SOCK", 2)), ctx(), original, earlier), "placing.replacement_lines")
+    assert "has 1 of SOCK left to replace" in msg and "2 already replaced by ON-100301" in msg
+    assert place(replacement(("SOCK", 1), ("JKT-M", 1)), ctx(), original, earlier).ok
+    # a cancelled replacement sent nothing: its units may be replaced again
+    gone = plan(earlier[0], [CancelOrder()], ctx())
+    assert gone.ok and replaceable(original, [gone.order_after]) == {"JKT-M": 1, "SOCK": 3}
+    # units that came back (returned) or are on their way back (a return in progress) are not lost
+    back = order(line(1, "JKT-M", delivered=1, returned=1), line(2, "SOCK", 3, delivered=3, return_initiated=2))
+    assert replaceable(back, earlier) == {"JKT-M": 0, "SOCK": 0}
+    msg = refused(place(replacement(("JKT-M", 1)), ctx(), back), "placing.replacement_lines")
+    assert "has 0 of JKT-M left to replace (1 returned or on a return)" in msg
+    assert place(replacement(("SOCK", 1)), ctx(), back).ok  # 3 live − 2 on a return
+
+
 def test_no_charge_is_only_for_a_replacement_and_a_replacement_is_no_charge():
     refused(place(draft(("HAT", 1), no_charge=True), ctx()), "placing.no_charge")
     refused(place(draft(("HAT", 1), link=OrderLink(kind="replacement", order_ref="ON-1")), ctx()), "placing.no_charge")

@@ -111,3 +111,38 @@ def test_dead_server_at_start_opens_offline_with_a_warning():
         assert all("cc_anything" not in w for w in warnings)
     finally:
         b.close()
+
+
+def test_users_add_and_revoke_are_audited_in_the_chain(store_copy, capsys, monkeypatch):
+    """One audit record per add (and re-issue) and per revoke, actor = --by or the login name, never the
+    token; the chain stays valid; a refused add or a revoke of a revoked user writes none."""
+    import getpass
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "ops.jo")
+    with SqliteStore.open(store_copy, read_only=True) as s:
+        before = s.audit_count()
+    assert main(["users", "add", "kim", "--role", "agent", "--store", str(store_copy)]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["users", "add", "kim", "--role", "agent", "--store", str(store_copy)]) == 2  # refused
+    assert main(["users", "add", "lee", "--role", "supervisor", "--may-write", "--by", "Pat Lead",
+                 "--store", str(store_copy)]) == 0
+    assert main(["users", "revoke", "kim", "--by", "sec.team", "--store", str(store_copy)]) == 0
+    assert main(["users", "revoke", "kim", "--store", str(store_copy)]) == 0  # already revoked: no change
+    assert main(["users", "add", "kim", "--role", "agent", "--store", str(store_copy)]) == 0  # re-issued
+    assert main(["users", "add", "max", "--role", "agent", "--by", " ", "--store", str(store_copy)]) == 2
+    capsys.readouterr()
+    with SqliteStore.open(store_copy, read_only=True) as s:
+        records = list(s.audit_records())[before:]
+        assert s.verify_audit() is None
+    assert [(r.actor, r.role, r.order_ref, r.command[0]) for r in records] == [
+        ("ops.jo", "admin", "", {"kind": "user_add", "user": "kim", "role": "agent", "may_write": True,
+                                 "reissued": False}),
+        ("Pat Lead", "admin", "", {"kind": "user_add", "user": "lee", "role": "supervisor", "may_write": True,
+                                   "reissued": False}),
+        ("sec.team", "admin", "", {"kind": "user_revoke", "user": "kim", "role": "agent"}),
+        ("ops.jo", "admin", "", {"kind": "user_add", "user": "kim", "role": "agent", "may_write": True,
+                                 "reissued": True}),
+    ]
+    assert all(token not in r.model_dump_json() for r in records)
+    assert main(["audit", "verify", "--store", str(store_copy)]) == 0
+    assert f"audit chain ok ({before + 4} records)" in capsys.readouterr().out

@@ -11,8 +11,9 @@ from __future__ import annotations
 import io
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 import pytest
 from rich.console import Console
@@ -172,3 +173,56 @@ def screen_text(app) -> str:
                       color_system="truecolor")
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+# -- the snapshot harness (shared by test_snapshots.py and test_snapshots_placing.py) ------------------
+
+#: Every snapshot at the smallest supported terminal and a roomy one.
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@dataclass(frozen=True)
+class View:
+    """One picture: how to drive the app to it, as whom, and what to write to the store beforehand."""
+
+    drive: Callable[..., Awaitable[None]]
+    role: str = "agent"
+    prepare: Callable[..., None] | None = None  # writes to the store copy before the app opens
+
+
+@dataclass(frozen=True)
+class Env:
+    open_store: Callable
+
+
+def view_cases(views, ansi_views) -> list:
+    """(view, theme) parameters: every view in carecli-dark, ``ansi_views`` also in Textual's ansi-dark."""
+    cases = [(v, "carecli-dark") for v in views] + [(v, "ansi-dark") for v in ansi_views]
+    return [pytest.param(v, t, id=f"{v}-{t}") for v, t in cases]
+
+
+def snapshot_view(spec: View, theme: str, size, snap_compare, app_factory, open_store) -> bool:
+    """Prepare the store, open the app, drive it to the view and compare the picture. A toast showing
+    fails the view: a picture of an error would otherwise be recorded as a success."""
+    env = Env(open_store)
+    if spec.prepare is not None:
+        spec.prepare(env)
+    app = app_factory(theme=theme, role=spec.role)
+
+    async def run_before(pilot) -> None:
+        await spec.drive(pilot, env)
+        assert not pilot.app._notifications, [n.message for n in pilot.app._notifications]
+
+    return snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def open_order(pilot, ref: str):
+    """Open the order as Enter on its search result does, and wait until it is read (the flow tests go
+    there through the search box; pushing the screen saves a search per picture)."""
+    from carecli.screens.order import OrderScreen
+
+    screen = OrderScreen(ref)
+    pilot.app.push_screen(screen)
+    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
+    await settled(pilot)
+    return screen

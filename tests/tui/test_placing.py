@@ -23,7 +23,7 @@ from carecli.screens.new_order import NewOrderScreen, OrderDraft, PlaceDialog
 from carecli.screens.order import OrderScreen
 from carecli.screens.search import SearchScreen
 
-from .conftest import in_front, paste, search_loaded, settled, until
+from .conftest import in_front, open_order, paste, search_loaded, settled, until
 
 WIDE = (120, 40)
 CANCELLED_REF = SCENARIOS["cancelled"]
@@ -34,14 +34,6 @@ async def fill(pilot, dialog, values: dict[str, str]) -> None:
         field = dialog.query_one(f"#cust-{name}", Input)
         field.value = value
     await pilot.pause()
-
-
-async def open_order(pilot, ref: str) -> OrderScreen:
-    screen = OrderScreen(ref)
-    pilot.app.push_screen(screen)
-    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
-    await settled(pilot)
-    return screen
 
 
 async def choose_reason(pilot, code: str) -> None:
@@ -278,3 +270,50 @@ async def test_a_declined_card_says_so_and_places_nothing(app_factory, open_stor
                     "the decline to be told")
         assert app.screen is screen and not screen.placing  # still on the draft, free to try another card
     assert {s.ref for s in open_store().get_account(view.account.id).orders} == before
+
+
+@pytest.mark.asyncio
+async def test_a_second_replacement_offers_only_what_is_left(app_factory, open_store):
+    """n after a replacement of everything: nothing left, so no draft (the agent is told why); on an
+    order with a tee on a return, the draft offers only the tee that is not coming back."""
+    from carecli.backend.contract import CreateReturnRequest
+    from carecli.engine.returns import ReturnLineRequest
+
+    delivered = SCENARIOS["delivered_in_window"]
+    other = open_store()
+    v = other.get_order(delivered)
+    other.create_return(CreateReturnRequest(
+        order_ref=delivered, expected_version=v.order.version, idempotency_key="tui-replace-after-return",
+        actor="lee", lines=(ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE",
+                                              condition="unopened"),)))
+    app = app_factory()
+    async with app.run_test(size=WIDE) as pilot:
+        await search_loaded(pilot)
+        original = await open_order(pilot, SEED_CASE_REF)
+        live = [(ln.sku, ln.quantity) for ln in original.session.view.order.lines if ln.quantity > 0]
+        await pilot.press("n")
+        await in_front(pilot, NewOrderScreen)
+        assert [(nl.sku, nl.quantity) for nl in app.screen.draft.lines] == live
+        await place_it(pilot, "LOST_IN_TRANSIT")
+        new_ref = app.screen.ref
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is original
+                    and f"replaced by {new_ref}" in str(original.query_one("#order-title").render()),
+                    "the original to name its replacement")
+        await pilot.press("n")
+        await until(pilot, lambda: bool(app._notifications), "the answer to n")
+        note = list(app._notifications)[-1]
+        assert note.title == "Nothing to replace" and SEED_CASE_REF in note.message
+        assert app.screen is original
+
+        await pilot.press("escape")
+        await settled(pilot)
+        await open_order(pilot, delivered)
+        await pilot.press("n")
+        await in_front(pilot, NewOrderScreen)
+        tee = v.order.line(2)
+        shoe = v.order.line(1)
+        assert [(nl.sku, nl.quantity) for nl in app.screen.draft.lines] == [(shoe.sku, 1), (tee.sku, 1)]
+        assert app.screen.placement is not None and app.screen.placement.ok
+    store = open_store()
+    assert [lk.ref for lk in store.get_order(SEED_CASE_REF).links if lk.kind == "replacement"] == [new_ref]

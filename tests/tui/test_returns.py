@@ -40,6 +40,19 @@ def states(pane: ReturnsPane) -> list[str]:
     return [r.state for r in pane.returns]
 
 
+async def receive_and_verify(pilot, pane: ReturnsPane) -> None:
+    """On the return orders list: e (received), then v and Ctrl+S (every line accepted)."""
+    pane.query_one("#ret-list", DataTable).focus()
+    await pilot.press("e")
+    await until(pilot, lambda: states(pane) == ["RECEIVED"], "the return received")
+    await settled(pilot)
+    await pilot.press("v")
+    await in_front(pilot, VerifyDialog)
+    await pilot.press("ctrl+s")  # every line accepted
+    await until(pilot, lambda: states(pane) == ["VERIFIED"], "the return verified")
+    await settled(pilot)
+
+
 @pytest.mark.asyncio
 async def test_a_return_from_draft_to_closed_through_the_keys(app_factory):
     app = app_factory()
@@ -71,15 +84,7 @@ async def test_a_return_from_draft_to_closed_through_the_keys(app_factory):
         ro = pane.returns[0]
         assert ro.rma == "RMA-100005-1" and not pane.draft
 
-        pane.query_one("#ret-list", DataTable).focus()
-        await pilot.press("e")
-        await until(pilot, lambda: states(pane) == ["RECEIVED"], "the return received")
-        await settled(pilot)
-        await pilot.press("v")
-        await in_front(pilot, VerifyDialog)
-        await pilot.press("ctrl+s")  # every line accepted
-        await until(pilot, lambda: states(pane) == ["VERIFIED"], "the return verified")
-        await settled(pilot)
+        await receive_and_verify(pilot, pane)
         await pilot.press("f")
         await in_front(pilot, RefundDialog)
         figures = screen_text(app)
@@ -178,9 +183,6 @@ async def test_returns_are_listed_on_the_billing_account(app_factory, open_store
 @pytest.mark.asyncio
 async def test_an_uneven_exchange_end_to_end(app_factory):
     from carecli.engine.model import Invoice, Payment
-    from carecli.screens.returns import ExchangeDialog
-    from textual.widgets import Select
-
     from carecli.engine.pricing import price
     from carecli.engine.returns import unit_split
 
@@ -188,39 +190,13 @@ async def test_an_uneven_exchange_end_to_end(app_factory):
     before = app.backend.get_order(DELIVERED).order
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_returns(pilot, DELIVERED)
-        await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
-        await in_front(pilot, ReturnLineDialog)
-        await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")  # WRONG_SIZE
-        await until(pilot, lambda: 2 in pane.draft, "the draft")
-        await pilot.press("t")
-        await in_front(pilot, ExchangeDialog)
-        assert "Even exchange" in screen_text(app)  # the first choice is another size of the same tee
-        # The Merino tee at 59.00 instead (chosen as the list's Enter would hand it over)
-        app.screen.query_one("#rep-2", Select).value = "TEE-MER-M-BLK"
-        await settled(pilot)
-        assert "pays" in screen_text(app) and "more" in screen_text(app)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: [r.kind for r in pane.returns] == ["EXCHANGE"], "the exchange created")
-        await settled(pilot)
+        _, first, shown = await exchange_through_keys(pilot, app, pane, "TEE-MER-M-BLK")  # the Merino at 59.00
+        assert "Even exchange" in first  # the first choice is another size of the same tee
+        assert "Extra charge to Visa" in shown
         ro = pane.returns[0]
         new_ref = ro.exchange_order_ref
         assert new_ref and f"Exchange → new order {new_ref}" in screen_text(app)
-
-        pane.query_one("#ret-list", DataTable).focus()
-        await pilot.press("e")
-        await until(pilot, lambda: states(pane) == ["RECEIVED"], "received")
-        await settled(pilot)
-        await pilot.press("v")
-        await in_front(pilot, VerifyDialog)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: states(pane) == ["VERIFIED"], "verified")
-        await settled(pilot)
-        await pilot.press("f")
-        await in_front(pilot, RefundDialog)
-        assert "Supplementary invoice" in screen_text(app)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: states(pane) == ["REFUNDED"], "settled")
-        await settled(pilot)
+        assert "Extra charge to Visa" in await settle_through_keys(pilot, app, pane)
         await pilot.press("z")
         await until(pilot, lambda: states(pane) == ["CLOSED"], "closed")
         await settled(pilot)
@@ -246,3 +222,102 @@ async def test_an_uneven_exchange_end_to_end(app_factory):
     new = backend.get_order(new_ref)
     assert [ln.sku for ln in new.order.lines] == ["TEE-MER-M-BLK"]
     assert [(lk.kind, lk.ref) for lk in new.links] == [("exchange", DELIVERED)]
+
+
+# -- an exchange's money on screen: what comes back, what goes out, the net — as the store records it ---
+
+
+async def exchange_through_keys(pilot, app, pane, sku: str):
+    """Draft one tee of line 2 (WRONG_SIZE), press t and choose ``sku`` (as the list's Enter hands it
+    over), then Ctrl+S. Returns the dialog's settlement, its text before the choice and after it."""
+    from textual.widgets import Select
+
+    from carecli.screens.returns import ExchangeDialog
+
+    await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
+    await in_front(pilot, ReturnLineDialog)
+    await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")  # WRONG_SIZE
+    await until(pilot, lambda: 2 in pane.draft, "the draft")
+    await pilot.press("t")
+    await in_front(pilot, ExchangeDialog)
+    first = screen_text(app)
+    app.screen.query_one("#rep-2", Select).value = sku
+    await settled(pilot)
+    previewed, shown = app.screen.settlement(), screen_text(app)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: [r.kind for r in pane.returns] == ["EXCHANGE"], "the exchange created")
+    await settled(pilot)
+    return previewed, first, shown
+
+
+async def settle_through_keys(pilot, app, pane) -> str:
+    """Receive (e), verify every line accepted (v) and settle (f, Ctrl+S) the exchange; returns what
+    the settle dialog showed."""
+    from carecli.screens.returns import SettleExchangeDialog
+
+    await receive_and_verify(pilot, pane)
+    await pilot.press("f")
+    await in_front(pilot, SettleExchangeDialog)
+    shown = screen_text(app)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: states(pane) == ["REFUNDED"], "settled")
+    await settled(pilot)
+    return shown
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("sku, outcome", [
+    pytest.param("SCK-HKG-M-GRY", "refund", id="cheaper"),  # hiking socks at 24.00
+    pytest.param("TEE-ORG-L-BLK", "even", id="equal"),  # the same tee, another size and colour
+    pytest.param("TEE-MER-M-BLK", "charge", id="dearer"),  # the Merino tee at 59.00
+])
+async def test_exchange_dialogs_show_the_money_the_store_records(app_factory, sku, outcome):
+    from carecli.engine.model import Invoice, Payment, Refund, StoreCredit
+    from carecli.engine.pricing import price
+    from carecli.engine.returns import unit_split
+    from carecli.screens.returns import card_label
+
+    app = app_factory()
+    backend = app.backend
+    view = backend.get_order(DELIVERED)
+    before = view.order
+    ref = backend.reference()
+    card = card_label(before, view.account)
+    # What comes back, as it was charged: the first unit of line 2's fixed split (28.00 and its tax)
+    totals = price(before, ref.policy, ref.location_map())
+    ex, tax = unit_split(totals, before.line(2))
+    back = ex[0] + tax[0]
+    # What goes out: the catalog price with tax at the order's rate, rounded as the order rounds
+    unit = ref.catalog()[sku].prices[before.currency]
+    out = unit + unit.multiply(totals.rate, ref.policy.rounding)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await open_returns(pilot, DELIVERED)
+        st, _, at_exchange = await exchange_through_keys(pilot, app, pane, sku)
+        at_settle = await settle_through_keys(pilot, app, pane)
+        ro = pane.returns[0]
+
+    assert st.outcome == outcome and st.returned_value == back and st.replacement_value == out
+    for shown in (at_exchange, at_settle):
+        assert f"Value as charged {back}" in " ".join(shown.split())
+        assert f"Replacement {out}" in " ".join(shown.split())
+        if outcome == "charge":
+            assert f"Extra charge to {card} {out - back}" in " ".join(shown.split())
+            # no refund is offered for what the customer pays: no refund row, no card-or-credit choice
+            assert "Refund to" not in " ".join(shown.split()) and "refund as store credit" not in shown
+        elif outcome == "refund":
+            assert f"Refund to {card} {back - out}" in " ".join(shown.split())
+        else:
+            assert "Even exchange: no money moves" in shown
+
+    after = backend.get_order(DELIVERED).order
+    new_docs = after.documents[len(before.documents):]
+    if outcome == "charge":
+        (inv,), (pay,) = ([d for d in new_docs if isinstance(d, k)] for k in (Invoice, Payment))
+        assert inv.type == "SUPPLEMENTARY" and inv.total == pay.amount == st.charge == out - back
+        assert ro.charge_total == st.charge and not ro.refund_total.is_positive
+    elif outcome == "refund":
+        (rf,) = [d for d in new_docs if isinstance(d, Refund)]
+        assert rf.amount == st.to_payment == back - out and ro.refund_total == st.credit
+        assert not [d for d in new_docs if isinstance(d, (Invoice, StoreCredit))]
+    else:
+        assert new_docs == () and ro.charge_total is None and ro.refund_total.is_zero

@@ -17,11 +17,7 @@ then look at the changed SVGs (``snapshot_report.html`` lists the differences).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Awaitable, Callable
-
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from carecli.backend.contract import CommitRequest
@@ -36,28 +32,16 @@ from carecli.screens.dialogs import (
 from carecli.screens.help import HelpScreen
 from carecli.screens.order import OrderScreen
 
-from .conftest import in_front, paste, results_for, search_loaded, settled, until
+from .conftest import (
+    SIZES, View, in_front, open_order, paste, results_for, search_loaded, settled, snapshot_view, until, view_cases,
+)
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 # Every view in the default theme; a representative set in Textual's ANSI theme (16-colour terminals on
 # the support hosts), which draws with the terminal's own palette: 54 pictures in all.
 ANSI_VIEWS = ("search_recent", "order_lines", "amend_preview", "dialog_commit", "account", "returns_draft")
 
 
 # -- driving ------------------------------------------------------------------------------------------
-
-
-async def open_order(pilot: Pilot, ref: str) -> OrderScreen:
-    """Open the order as Enter on its search result does, and wait until it is read.
-
-    (The flow tests go there through the search box and the keys; here the screen is pushed straight
-    away, which saves the pilot's idle-waiting for a search and a key on each of the ~50 pictures.)
-    """
-    screen = OrderScreen(ref)
-    pilot.app.push_screen(screen)
-    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
-    await settled(pilot)
-    return screen
 
 
 SIZE_UP = ReplaceProduct(line_id=1, sku="JKT-ALP-L-NVY")  # the seed's jacket, Navy / M → Navy / L
@@ -74,13 +58,6 @@ def stage(screen: OrderScreen, *amendments) -> None:
 
 
 # -- the views ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class View:
-    drive: Callable[..., Awaitable[None]]
-    role: str = "agent"
-    prepare: Callable[..., None] | None = None  # writes to the store copy before the app opens
 
 
 async def search_recent(pilot, env):
@@ -262,6 +239,32 @@ async def exchange_dialog(pilot, env):
     await settled(pilot)
 
 
+def verified_dearer_exchange(env) -> None:
+    """An exchange of one organic tee of ON-100005 for the dearer Merino tee, received and verified by
+    another agent: it waits to be settled with an extra charge."""
+    from carecli.backend.contract import CreateExchangeRequest, ReturnStepRequest, VerifyReturnRequest
+    from carecli.engine.returns import LineVerdict, ReplacementLine, ReturnLineRequest
+
+    s = env.open_store()
+    v = s.get_order(RETURNABLE).order.version
+    ro = s.create_exchange(CreateExchangeRequest(
+        order_ref=RETURNABLE, expected_version=v, idempotency_key="snapshot-exchange-1", actor="lee",
+        lines=(ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE", condition="unopened"),),
+        replacements=(ReplacementLine(sku="TEE-MER-M-BLK", quantity=1),))).return_order
+    s.receive_return(ReturnStepRequest(return_id=ro.id, idempotency_key="snapshot-exchange-2", actor="lee"))
+    s.verify_return(VerifyReturnRequest(return_id=ro.id, idempotency_key="snapshot-exchange-3", actor="lee",
+                                        verdicts=(LineVerdict(line_id=2, accepted=True),)))
+
+
+async def settle_exchange_dialog(pilot, env):
+    from carecli.screens.returns import SettleExchangeDialog
+
+    pane = await open_returns_tab(pilot, RETURNABLE)
+    pane.query_one("#ret-list", DataTable).focus()
+    await pilot.press("f")
+    await in_front(pilot, SettleExchangeDialog)
+
+
 VIEWS: dict[str, View] = {
     "search_recent": View(search_recent),
     "search_whitfield": View(search_whitfield),
@@ -289,28 +292,11 @@ VIEWS: dict[str, View] = {
     "returns_rules": View(returns_rules),
     "dialog_refund": View(refund_dialog, prepare=verified_return),
     "dialog_exchange": View(exchange_dialog),
+    "dialog_exchange_settle": View(settle_exchange_dialog, prepare=verified_dearer_exchange),
 }
 
 
-@dataclass(frozen=True)
-class Env:
-    open_store: Callable
-
-
-CASES = [(view, "carecli-dark") for view in VIEWS] + [(view, "ansi-dark") for view in ANSI_VIEWS]
-
-
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("view, theme", [pytest.param(v, t, id=f"{v}-{t}") for v, t in CASES])
+@pytest.mark.parametrize("view, theme", view_cases(VIEWS, ANSI_VIEWS))
 def test_view(view, theme, size, snap_compare, app_factory, open_store):
-    spec = VIEWS[view]
-    env = Env(open_store)
-    if spec.prepare is not None:
-        spec.prepare(env)
-    app = app_factory(theme=theme, role=spec.role)
-
-    async def run_before(pilot: Pilot) -> None:
-        await spec.drive(pilot, env)
-        assert not pilot.app._notifications, [n.message for n in pilot.app._notifications]
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snapshot_view(VIEWS[view], theme, size, snap_compare, app_factory, open_store)

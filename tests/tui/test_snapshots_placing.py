@@ -8,11 +8,7 @@ Update after an intended change: ``pytest tests/tui/test_snapshots_placing.py --
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Awaitable, Callable
-
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from carecli.backend.contract import PlaceOrderRequest
@@ -23,8 +19,9 @@ from carecli.screens.customer import CustomerDialog, NewCustomerDialog
 from carecli.screens.dialogs import VariantDialog
 from carecli.screens.new_order import NewOrderScreen, PlaceDialog
 
-from .conftest import in_front, paste, search_loaded, settled, until
-from .test_snapshots import SIZES, open_order
+from .conftest import (
+    SIZES, View, in_front, open_order, paste, search_loaded, settled, snapshot_view, until, view_cases,
+)
 
 CANCELLED_REF = SCENARIOS["cancelled"]
 ANSI_VIEWS = ("customer_new", "new_order_phone", "replacement")
@@ -116,12 +113,6 @@ async def order_linked(pilot, env):
     assert pilot.app.screen.session.view.links
 
 
-@dataclass(frozen=True)
-class View:
-    drive: Callable[..., Awaitable[None]]
-    prepare: Callable[..., None] | None = None
-
-
 VIEWS: dict[str, View] = {
     "customer_find": View(customer_find),
     "customer_new": View(customer_new),
@@ -134,25 +125,7 @@ VIEWS: dict[str, View] = {
 }
 
 
-@dataclass(frozen=True)
-class Env:
-    open_store: Callable
-
-
-CASES = [(view, "carecli-dark") for view in VIEWS] + [(view, "ansi-dark") for view in ANSI_VIEWS]
-
-
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("view, theme", [pytest.param(v, t, id=f"{v}-{t}") for v, t in CASES])
+@pytest.mark.parametrize("view, theme", view_cases(VIEWS, ANSI_VIEWS))
 def test_view(view, theme, size, snap_compare, app_factory, open_store):
-    spec = VIEWS[view]
-    env = Env(open_store)
-    if spec.prepare is not None:
-        spec.prepare(env)
-    app = app_factory(theme=theme)
-
-    async def run_before(pilot: Pilot) -> None:
-        await spec.drive(pilot, env)
-        assert not pilot.app._notifications, [n.message for n in pilot.app._notifications]
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snapshot_view(VIEWS[view], theme, size, snap_compare, app_factory, open_store)

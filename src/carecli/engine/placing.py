@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -38,7 +38,7 @@ from .pricing import PricingError, Totals, price
 from .rules import Violation, address_problems, card_expired
 from .settlement import Charge, change_items
 
-__all__ = ["NewLine", "NewOrder", "OrderLink", "Placement", "place", "placement_audit", "LinkKind",
+__all__ = ["NewLine", "NewOrder", "OrderLink", "Placement", "place", "placement_audit", "LinkKind", "replaceable",
            "customer_problems", "reason_kind_for", "placement_effect"]
 
 LinkKind = Literal["replacement", "exchange", "reorder"]
@@ -257,8 +257,25 @@ def _payment(new: NewOrder, total: Money, ctx: PlanContext) -> Violation | None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _link(new: NewOrder, original: Order | None) -> list[Violation]:
-    """A linked order against its original (when the caller has it: the store always passes it)."""
+def replaceable(original: Order, earlier: Sequence[Order] = ()) -> dict[str, int]:
+    """Units of each sku a no-charge replacement of ``original`` may still send: what the order has
+    live, less what came back or is coming back on a return (returned, return initiated), less what the
+    ``earlier`` replacements of it still send (their live units: a cancelled replacement sent nothing)."""
+    left: dict[str, int] = {}
+    for ln in original.lines:
+        n = ln.quantity - ln.returned - ln.return_initiated
+        if ln.quantity > 0:
+            left[ln.sku] = left.get(ln.sku, 0) + max(n, 0)
+    for o in earlier:
+        for ln in o.lines:
+            if ln.sku in left and ln.quantity > 0:
+                left[ln.sku] = max(left[ln.sku] - ln.quantity, 0)
+    return left
+
+
+def _link(new: NewOrder, original: Order | None, earlier: Sequence[Order] = ()) -> list[Violation]:
+    """A linked order against its original (when the caller has it: the store always passes it, and
+    for a replacement the earlier replacements of the same original)."""
     if new.link is None or original is None:
         return []
     ref = original.ref
@@ -274,6 +291,7 @@ def _link(new: NewOrder, original: Order | None) -> list[Violation]:
         for ln in original.lines:
             if ln.quantity > 0:
                 had[ln.sku] = had.get(ln.sku, 0) + ln.quantity
+        left = replaceable(original, earlier)
         want: dict[str, int] = {}
         for nl in new.lines:
             want[nl.sku] = want.get(nl.sku, 0) + nl.quantity
@@ -282,18 +300,31 @@ def _link(new: NewOrder, original: Order | None) -> list[Violation]:
             if sku not in had:
                 out.append(Violation("placing.replacement_lines", f"{sku} is not on order {ref}; a replacement "
                                      "sends again what the order has"))
-            elif q > had[sku]:
+            elif q > left[sku]:
+                gone = []
+                back = sum(ln.returned + ln.return_initiated for ln in original.lines if ln.sku == sku)
+                sent = sum(ln.quantity for o in earlier for ln in o.lines if ln.sku == sku and ln.quantity > 0)
+                if back:
+                    gone.append(f"{back} returned or on a return")
+                if sent:
+                    refs = ", ".join(o.ref for o in earlier if any(ln.sku == sku and ln.quantity > 0
+                                                                   for ln in o.lines))
+                    gone.append(f"{sent} already replaced by {refs}")
+                why = f" ({'; '.join(gone)})" if gone else ""
                 out.append(Violation("placing.replacement_lines",
-                                     f"order {ref} has {had[sku]} of {sku}; a replacement cannot send {q}"))
+                                     f"order {ref} has {left[sku]} of {sku} left to replace{why}; a replacement "
+                                     f"cannot send {q}"))
         return out
     return []
 
 
-def place(new: NewOrder, ctx: PlanContext, original: Order | None = None) -> Placement:
+def place(new: NewOrder, ctx: PlanContext, original: Order | None = None,
+          earlier: Sequence[Order] = ()) -> Placement:
     """Check, build and price a draft. ``ctx.ids`` gives INV, PAY and DSC ids; ``ctx.now`` the time.
-    ``original`` is the order a linked draft (``new.link``) was placed from."""
+    ``original`` is the order a linked draft (``new.link``) was placed from; ``earlier`` the
+    replacements of it placed before (a replacement sends only what they have not)."""
     violations = _session(new, ctx)
-    violations.extend(_link(new, original))
+    violations.extend(_link(new, original, earlier))
     market = ctx.policy.market(new.market)
     if market is None:
         known = ", ".join(m.code for m in ctx.policy.markets)

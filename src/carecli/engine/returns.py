@@ -134,6 +134,7 @@ class ReturnOrder(_M):
     replacement_value: Money | None = None  # merchandise + tax at the order's rate, no shipping
     even: bool | None = None  # an exchange at the same list price moves no money
     invoice_id: str | None = None  # the supplementary invoice when the replacement costs more
+    charge_total: Money | None = None  # what that invoice charged (an exchange's extra charge)
 
     def line(self, line_id: int) -> ReturnLine | None:
         return next((ln for ln in self.lines if ln.line_id == line_id), None)
@@ -429,6 +430,7 @@ class ReturnPlan:
     breakdown: RefundBreakdown | None = None
     store_credit_issued: Money | None = None
     charge: Charge | None = None  # an exchange's supplementary invoice: capture it before writing
+    exchange: "ExchangeSettlement | None" = None  # an exchange's settlement, figure by figure
 
     @property
     def ok(self) -> bool:
@@ -593,6 +595,21 @@ def plan_verify(order: Order, ret: ReturnOrder, verdicts: Sequence[LineVerdict],
     return ReturnPlan(order_after=after, return_order=new, audit=_audit(order, after, command, _no_money(order), ctx))
 
 
+def _credit(order: Order, reason: str, items: tuple[DocumentItem, ...], total: Money, to_payment: Money,
+            to_store_credit: Money, ctx: PlanContext) -> list[Document]:
+    """A RETURN credit memo and how it is settled: a refund to the order's card, store credit, or both."""
+    memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
+                      reason_code=reason, items=items, total=total, created_at=ctx.now)
+    docs: list[Document] = [memo]
+    if to_payment.is_positive:
+        docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
+                           payment_method_id=order.payment_method_id or "", amount=to_payment, created_at=ctx.now))
+    if to_store_credit.is_positive:
+        docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
+                                amount=to_store_credit, created_at=ctx.now))
+    return docs
+
+
 def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanContext) -> ReturnPlan:
     """The credit memo (type RETURN) for the accepted lines, settled to the card (up to what it paid and
     has not had back, the rest as store credit) or as store credit; the units move to ``returned``."""
@@ -613,17 +630,8 @@ def plan_refund(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanCo
     docs: list[Document] = []
     memo_id = None
     if b.total.is_positive:
-        memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
-                          reason_code=accepted[0].reason_code, items=b.items(), total=b.total, created_at=ctx.now)
-        memo_id = memo.id
-        docs.append(memo)
-        if b.to_payment.is_positive:
-            docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
-                               payment_method_id=order.payment_method_id or "", amount=b.to_payment,
-                               created_at=ctx.now))
-        if b.to_store_credit.is_positive:
-            docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
-                                    amount=b.to_store_credit, created_at=ctx.now))
+        docs = _credit(order, accepted[0].reason_code, b.items(), b.total, b.to_payment, b.to_store_credit, ctx)
+        memo_id = docs[0].id
     after = _with_lines(order, {rl.line_id: (-rl.quantity, rl.quantity) for rl in accepted}, docs)
     new = ret.model_copy(update={
         "state": "REFUNDED", "refund_to": refund_to, "credit_memo_id": memo_id, "refund_total": b.total,
@@ -718,6 +726,82 @@ def exchange_draft(order: Order, replacements: Sequence[ReplacementLine]) -> New
                     link=OrderLink(kind="exchange", order_ref=order.ref))
 
 
+@dataclass(frozen=True)
+class ExchangeSettlement:
+    """Every figure of an exchange's settlement: what comes back, what goes out, and the net.
+
+    The exchange dialog (before anything is created), the settle dialog and the settle step itself
+    (:func:`plan_exchange_settle`) all take their figures from :func:`exchange_settlement`, so the
+    screens show exactly what the store records.
+    """
+
+    currency: str
+    back: RefundBreakdown  # the accepted returned units, as charged (no restocking fee on an exchange)
+    returned_value: Money  # merchandise + tax + shipping (merchant's fault only) of what comes back
+    replacement_value: Money  # the replacements at their catalog price, with tax at the order's rate
+    even: bool  # same list price and every line accepted: no money moves, whatever the figures say
+    delta: Money  # replacement − returned: > 0 the customer pays more, < 0 gets money back
+    credit: Money  # the credit memo's total when money comes back (capped at what was paid)
+    capped_by: Money  # what the cap held back ("already credited on this order")
+    to_payment: Money  # of the credit: back to the original card
+    to_store_credit: Money  # of the credit: as store credit
+    charge: Money  # the supplementary invoice when the replacement costs more
+
+    @property
+    def outcome(self) -> Literal["even", "charge", "refund", "none"]:
+        if self.even:
+            return "even"
+        if self.charge.is_positive:
+            return "charge"
+        return "refund" if self.credit.is_positive else "none"
+
+
+def exchange_settlement(order: Order, accepted: Sequence[ReturnLine], replacement_value: Money, even: bool,
+                        refund_to: RefundTo, policy: Policy, locations: Mapping[str, PickupLocation]
+                        ) -> ExchangeSettlement:
+    """The settlement of an exchange whose ``accepted`` lines came back, against replacements worth
+    ``replacement_value``; ``even`` when the exchange was even and every line was accepted. Raises
+    :class:`PricingError` when the order cannot be priced."""
+    cur = order.currency
+    z = Money.zero(cur)
+    # The customer keeps a delivery (the replacement ships free), so the original shipping comes back
+    # only for the merchant's fault; no restocking fee on an exchange.
+    b = refund_breakdown(order, accepted, policy, locations, refund_to, restocking=False,
+                         whole_order_shipping=False)
+    gross = b.merchandise + b.tax + b.shipping  # what the returned units are worth, before any cap
+    delta = z if even else replacement_value - gross
+    credit = capped = to_pay = charge = z
+    if delta.is_negative:
+        s = ledger_sums(order.documents, cur)
+        paid = (s.invoiced - s.credited).max(z)
+        credit = (-delta).min(paid)
+        capped = -delta - credit
+        to_pay = credit.min(refundable(order)) if refund_to == "ORIGINAL_PAYMENT" else z
+    elif delta.is_positive:
+        charge = delta
+    return ExchangeSettlement(cur, b, gross, replacement_value, even, delta, credit, capped, to_pay,
+                              credit - to_pay, charge)
+
+
+def exchange_terms(order: Order, lines: Sequence[ReturnLineRequest | ReturnLine],
+                   replacements: Sequence[ReplacementLine], policy: Policy,
+                   locations: Mapping[str, PickupLocation], catalog: Mapping[str, Variant]) -> tuple[Money, bool]:
+    """(the replacements' value, whether the exchange is even), as an exchange is created with them.
+    Raises :class:`PricingError` when the replacements cannot be priced."""
+    value = replacement_value(order, replacements, policy, locations, catalog)
+    even = all(order.line(r.line_id) for r in lines) and is_even(order, lines, replacements, catalog)  # type: ignore[arg-type]
+    return value, bool(even)
+
+
+def preview_exchange(order: Order, draft: Sequence[ReturnLineRequest], replacements: Sequence[ReplacementLine],
+                     policy: Policy, locations: Mapping[str, PickupLocation], catalog: Mapping[str, Variant],
+                     refund_to: RefundTo = "ORIGINAL_PAYMENT") -> ExchangeSettlement:
+    """The settlement an exchange of ``draft`` for ``replacements`` will have if every line is accepted:
+    the exchange's own terms (:func:`exchange_terms`) settled by :func:`exchange_settlement`."""
+    value, even = exchange_terms(order, draft, replacements, policy, locations, catalog)
+    return exchange_settlement(order, preview_lines(order, draft, policy), value, even, refund_to, policy, locations)
+
+
 def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ctx: PlanContext) -> ReturnPlan:
     """Settle a verified exchange: even → no money moves; otherwise the replacements' value against the
     accepted returned units' refund value (no restocking fee on an exchange): a credit memo RETURN for
@@ -725,26 +809,19 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
     cur = order.currency
     z = Money.zero(cur)
     accepted = [rl for rl in ret.lines if rl.verdict == "ACCEPTED"]
+    value = ret.replacement_value if ret.replacement_value is not None else z
+    even = bool(ret.even) and len(accepted) == len(ret.lines)
     try:
-        # The customer keeps a delivery (the replacement ships free), so the original shipping comes back
-        # only for the merchant's fault; no restocking fee on an exchange.
-        b = refund_breakdown(order, accepted, ctx.policy, ctx.locations, refund_to, restocking=False,
-                             whole_order_shipping=False)
+        st = exchange_settlement(order, accepted, value, even, refund_to, ctx.policy, ctx.locations)
     except PricingError as e:
         return _refuse(Violation("order.unpriceable", e.message))
-    value = ret.replacement_value if ret.replacement_value is not None else z
-    all_accepted = len(accepted) == len(ret.lines)
-    even = bool(ret.even) and all_accepted
-    gross = b.merchandise + b.tax + b.shipping  # what the returned units are worth, before any cap
-    delta = z if even else value - gross  # > 0: the customer pays more; < 0: gets money back
+    b, gross, delta = st.back, st.returned_value, st.delta
     docs: list[Document] = []
     charge = None
     memo_id = inv_id = None
     label = f"Replacement order {ret.exchange_order_ref}"
     if delta.is_negative:
-        s = ledger_sums(order.documents, cur)
-        paid = (s.invoiced - s.credited).max(z)
-        credit = (-delta).min(paid)
+        credit = st.credit
         items = [*(DocumentItem(kind="LINE", line_id=lr.line_id, description=f"{lr.quantity} × {lr.description}",
                                 amount=lr.merchandise) for lr in b.lines)]
         if not b.shipping.is_zero:
@@ -752,21 +829,12 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
         if not b.tax.is_zero:
             items.append(DocumentItem(kind="TAX", description="Tax", amount=b.tax))
         items.append(DocumentItem(kind="ADJUSTMENT", description=label, amount=-value))
-        if credit != -delta:
+        if not st.capped_by.is_zero:
             items.append(DocumentItem(kind="ADJUSTMENT", description="Already credited on this order",
-                                      amount=credit + delta))
-        memo = CreditMemo(id=ctx.ids("CM"), order_ref=order.ref, invoice_id=order_invoice_id(order), type="RETURN",
-                          reason_code=accepted[0].reason_code if accepted else "", items=tuple(items), total=credit,
-                          created_at=ctx.now)
-        memo_id = memo.id
-        docs.append(memo)
-        to_pay = credit.min(refundable(order)) if refund_to == "ORIGINAL_PAYMENT" else z
-        if to_pay.is_positive:
-            docs.append(Refund(id=ctx.ids("RF"), order_ref=order.ref, credit_memo_id=memo.id,
-                               payment_method_id=order.payment_method_id or "", amount=to_pay, created_at=ctx.now))
-        if (credit - to_pay).is_positive:
-            docs.append(StoreCredit(id=ctx.ids("SC"), order_ref=order.ref, credit_memo_id=memo.id,
-                                    amount=credit - to_pay, created_at=ctx.now))
+                                      amount=-st.capped_by))
+        docs = _credit(order, accepted[0].reason_code if accepted else "", tuple(items), credit, st.to_payment,
+                       st.to_store_credit, ctx)
+        memo_id = docs[0].id
     elif delta.is_positive:
         pm = next((p for p in ctx.account.payment_methods if p.id == order.payment_method_id), None)
         if pm is None:
@@ -792,7 +860,7 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
     moved = docs[0].total if docs else z  # type: ignore[union-attr]
     new = ret.model_copy(update={
         "state": "REFUNDED", "refund_to": refund_to if memo_id else None, "credit_memo_id": memo_id,
-        "invoice_id": inv_id, "refund_total": (moved if memo_id else z),
+        "invoice_id": inv_id, "refund_total": (moved if memo_id else z), "charge_total": (delta if inv_id else None),
         "history": ret.history + (StateChange(state="REFUNDED", at=ctx.now, actor=ctx.actor),)})
     labels = {p.id: p.label() for p in ctx.account.payment_methods}
     card = labels.get(order.payment_method_id or "", "card")
@@ -816,7 +884,7 @@ def plan_exchange_settle(order: Order, ret: ReturnOrder, refund_to: RefundTo, ct
     command = {"kind": "return_refund", "return_id": ret.id, "refund_to": refund_to, "exchange": True}
     return ReturnPlan(order_after=after, return_order=new, documents=tuple(docs), notifications=notes,
                       audit=_audit(order, after, command, effect, ctx, accepted[0].reason_code if accepted else ""),
-                      breakdown=b, store_credit_issued=issued, charge=charge)
+                      breakdown=b, store_credit_issued=issued, charge=charge, exchange=st)
 
 
 def describe_command(cmd: dict) -> str | None:
@@ -847,7 +915,8 @@ def describe_command(cmd: dict) -> str | None:
 
 
 __all__ = [
-    "DEFAULT_CONDITIONS", "Exchange", "ReplacementLine", "describe_command", "exchange_draft", "is_even",
+    "DEFAULT_CONDITIONS", "Exchange", "ExchangeSettlement", "ReplacementLine", "describe_command", "exchange_draft",
+    "exchange_settlement", "exchange_terms", "is_even", "preview_exchange",
     "plan_exchange_settle", "replacement_problems", "replacement_value", "LineEligibility", "LineRefund", "LineVerdict", "OVERRIDABLE", "Override",
     "RefundBreakdown", "ReturnLine", "ReturnLineRequest", "ReturnOrder", "ReturnPlan", "StateChange",
     "TRANSITIONS", "check_request", "conditions", "eligibility", "line_eligibility", "plan_close",

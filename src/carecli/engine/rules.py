@@ -103,7 +103,8 @@ RULES: dict[str, str] = {
     "placing.market": "a new order is in one of policy's markets",
     "placing.no_charge": "no charge is for a replacement, and a replacement is at no charge",
     "placing.link": "a linked order is the same customer's; a re-order is of a cancelled order, a replacement of one that is not",
-    "placing.replacement_lines": "a replacement sends at most what the original order has, sku by sku",
+    "placing.replacement_lines": "a replacement sends at most what the original order has left to replace, sku by sku "
+                                 "(less what came back and what earlier replacements sent)",
     "placing.price_override": "a price other than today's catalog price only on a replacement or an exchange",
     "payment.currency": "the billing account pays in the market's currency",
     "customer.invalid": "a new customer's name, e-mail and phone are well formed",

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Sequence
 
 from rich.text import Text
 from textual import on
@@ -36,7 +37,7 @@ from ..engine.model import (
     Address, BillingAccount, ClickAndCollect, Customer, Discount, Fulfilment, HomeDelivery, Line, Order,
 )
 from ..engine.money import Money
-from ..engine.placing import NewLine, NewOrder, OrderLink, Placement, place
+from ..engine.placing import NewLine, NewOrder, OrderLink, Placement, place, replaceable
 from ..engine.policy import ReasonCode
 from ..engine.rules import address_problems
 from ..widgets.badges import read_only_badge
@@ -44,7 +45,7 @@ from ..widgets.money import money_text
 from ..widgets.safe import INPUT_RESTRICT, text
 from ..widgets.waterfall import placement_preview
 from .dialogs import base as _dialogs_base
-from .dialogs.base import CareDialog, _field, _title
+from .dialogs.base import CareDialog, ReasonNoteDialog, _field, _title
 from .frames import InstantFrames
 
 DIALOG_CSS = str(Path(_dialogs_base.__file__).with_name("dialogs.tcss"))  # the dialogs' shared sheet
@@ -70,6 +71,8 @@ class OrderDraft:
     payment_method_id: str | None = None
     link: OrderLink | None = None
     no_charge: bool = False
+    original: Order | None = None  # the order a linked draft is placed from (its rules are previewed)
+    earlier: tuple[Order, ...] = ()  # a replacement: the replacements of the original placed before
     _key: tuple[str, str] | None = None
 
     # -- building ----------------------------------------------------------------------------------
@@ -88,19 +91,28 @@ class OrderDraft:
         return cls(customer, account, reference, market, role, fulfilment=ful, payment_method_id=pm)
 
     @classmethod
-    def from_order(cls, view: OrderView, reference: ReferenceData, kind: str, role: str = "agent") -> "OrderDraft":
-        """A replacement (the order's live lines, at no charge) or a re-order (a cancelled order's lines
+    def from_order(cls, view: OrderView, reference: ReferenceData, kind: str, role: str = "agent",
+                   earlier: Sequence[Order] = ()) -> "OrderDraft":
+        """A replacement (what the order may still have replaced — its live lines less what came back
+        and what ``earlier`` replacements sent — at no charge) or a re-order (a cancelled order's lines
         as ordered, re-priced at today's catalog prices), to the same place."""
         o = view.order
         if kind == "replacement":
-            lines = [NewLine(sku=ln.sku, quantity=ln.quantity) for ln in o.lines if ln.quantity > 0]
+            left = replaceable(o, earlier)
+            lines = []
+            for ln in o.lines:
+                n = min(ln.quantity, left.get(ln.sku, 0))
+                if n > 0:
+                    lines.append(NewLine(sku=ln.sku, quantity=n))
+                    left[ln.sku] -= n
         else:
             lines = [NewLine(sku=ln.sku, quantity=ln.ordered) for ln in o.lines if ln.ordered > 0]
         pm = o.payment_method_id if any(p.id == o.payment_method_id for p in view.account.payment_methods) else (
             view.account.payment_methods[0].id if view.account.payment_methods else None)
         return cls(view.customer, view.account, reference, o.market, role, lines=lines, fulfilment=o.fulfilment,
                    payment_method_id=None if kind == "replacement" else pm,
-                   link=OrderLink(kind=kind, order_ref=o.ref), no_charge=kind == "replacement")  # type: ignore[arg-type]
+                   link=OrderLink(kind=kind, order_ref=o.ref), no_charge=kind == "replacement",  # type: ignore[arg-type]
+                   original=o, earlier=tuple(earlier))
 
     @property
     def kind(self) -> str | None:
@@ -128,7 +140,7 @@ class OrderDraft:
                           locations=self.reference.location_map(), customer=self.customer, account=self.account,
                           now=now, role=self.role,  # type: ignore[arg-type]
                           templates=self.reference.templates or None)
-        return place(new, ctx)
+        return place(new, ctx, self.original, self.earlier)
 
     def problems(self, now: datetime) -> list[str]:
         if self.fulfilment is None:
@@ -503,12 +515,12 @@ class NewOrderScreen(InstantFrames, Screen[None]):
 # --------------------------------------------------------------------------------------------------
 
 
-class PlaceDialog(CareDialog["tuple[str, str]"]):
+class PlaceDialog(ReasonNoteDialog):
     """The order in one sentence, the money, a reason (required for a replacement) and a note."""
 
     CSS_PATH = DIALOG_CSS
-    AUTO_FOCUS = "#reason"
-    NOTE_MAX = 4000
+    confirm_label = "Place"
+    reason_missing = "Choose a reason code first: a replacement needs one (Enter on the list opens it)."
     BINDINGS = [
         Binding("ctrl+s", "submit", "Place", id="dialog.submit", tooltip="Place the order with this reason and note"),
     ]
@@ -519,8 +531,12 @@ class PlaceDialog(CareDialog["tuple[str, str]"]):
         self.title_text = title
         self.placement = placement
         self.reasons = reasons
-        self.required = required
+        self.reason_required = required
         self.account = account
+
+    @property
+    def required(self) -> bool:
+        return self.reason_required
 
     def compose(self) -> ComposeResult:
         p = self.placement
@@ -536,39 +552,9 @@ class PlaceDialog(CareDialog["tuple[str, str]"]):
             else:
                 body.append("Nothing is charged.", "bold")
             yield Static(body, id="place-summary")
-            prompt = "choose a reason (required)" if self.required else "no reason needed (optional)"
-            yield _field("Reason", Select([(text(f"{r.label} ({r.code})"), r.code) for r in self.reasons],
-                                          prompt=prompt, id="reason", compact=True))
-            yield _field("Note", Input(placeholder="optional, for the audit record", id="note", compact=True,
-                                       max_length=self.NOTE_MAX, restrict=INPUT_RESTRICT))
-            yield Static("", id="message", classes="message")
-            with HorizontalGroup(classes="buttons"):
-                yield Button("Place", id="confirm", variant="primary")
-                yield Button("Back", id="back")
+            yield from self.reason_and_note("choose a reason (required)" if self.reason_required
+                                            else "no reason needed (optional)")
         yield Footer()
-
-    @on(Input.Submitted, "#note")
-    def _note_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#confirm", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    def action_submit(self) -> None:
-        reason = self.query_one("#reason", Select).selection
-        if reason is None and self.required:
-            self.say("Choose a reason code first: a replacement needs one (Enter on the list opens it).", "error")
-            self.query_one("#reason", Select).focus()
-            self.app.bell()
-            return
-        note = self.query_one("#note", Input).value.strip()[: self.NOTE_MAX]
-        self.dismiss((str(reason) if reason is not None else "", note))
 
 
 def open_new_order(app, customer_id: str, account_id: str, address: Address | None, market: str) -> None:
@@ -590,12 +576,24 @@ def open_new_order(app, customer_id: str, account_id: str, address: Address | No
 
 
 def open_linked_order(app, view: OrderView, kind: str) -> None:
-    """A replacement or a re-order of ``view``'s order, as a draft to review."""
-    def read():
-        return app.reference()
+    """A replacement or a re-order of ``view``'s order, as a draft to review. A replacement reads the
+    earlier replacements of the order first: it offers only what they have not sent."""
+    backend = app.backend
 
-    def opened(reference) -> None:
-        app.push_screen(NewOrderScreen(OrderDraft.from_order(view, reference, kind, role=app.role)))
+    def read():
+        earlier = [backend.get_order(lk.ref).order for lk in view.links
+                   if kind == "replacement" and lk.kind == "replacement" and lk.direction == "from"]
+        return app.reference(), earlier
+
+    def opened(answer) -> None:
+        reference, earlier = answer
+        draft = OrderDraft.from_order(view, reference, kind, role=app.role, earlier=earlier)
+        if kind == "replacement" and not draft.lines:
+            app.notify(f"Everything on {view.order.ref} has been replaced, returned or is on a return: there "
+                       "is nothing left to replace. A lost replacement is replaced from the replacement order.",
+                       title="Nothing to replace", severity="warning", timeout=10)
+            return
+        app.push_screen(NewOrderScreen(draft))
 
     app.call_backend(read, opened, group="new-order")
 

@@ -28,12 +28,13 @@ from ..backend.contract import (
     RuleViolations, VerifyReturnRequest, VersionConflict,
 )
 from ..engine.model import Order
+from ..engine.money import Money
 from ..engine.policy import Policy
 from ..engine.pricing import PricingError
-from ..engine.model import CreditMemo, Invoice, Refund, StoreCredit, Variant
+from ..engine.model import Variant
 from ..engine.returns import (
-    LineEligibility, LineVerdict, Override, RefundBreakdown, ReplacementLine, ReturnLineRequest, ReturnOrder,
-    conditions, is_even, plan_exchange_settle, preview_lines, refund_breakdown, replacement_value,
+    ExchangeSettlement, LineEligibility, LineVerdict, Override, RefundBreakdown, ReplacementLine, ReturnLineRequest,
+    ReturnOrder, conditions, plan_exchange_settle, preview_exchange, preview_lines, refund_breakdown,
 )
 from ..widgets import safe
 from ..widgets.money import fmt
@@ -89,8 +90,64 @@ def returns_text(returns: list[ReturnOrder]) -> Table:
         t.add_column(col, justify="right" if col in ("Units", "Refund") else "left")
     for r in returns:
         t.add_row(Text(r.id), Text(r.rma), safe.text(r.order_ref), Text(r.state), Text(str(r.units)),
-                  Text(fmt(r.refund_total) if r.refund_total is not None else "—"))
+                  settled_money(r))
     return t
+
+
+def exchange_table(st: ExchangeSettlement, replacements: list[tuple[str, Money]], card: str, *,
+                   preview: bool) -> Table:
+    """An exchange's money as the customer sees it: what comes back (as it was charged), what goes out
+    (the replacements at their price, with tax) and the net settlement — every figure from the engine's
+    :class:`ExchangeSettlement`, the one the settle step records. ``replacements`` are (what, price ×
+    quantity) per replacement line; ``preview`` before the return exists (every line taken as accepted)."""
+    t = Table(box=None, padding=(0, 1), show_header=False, expand=False)
+    t.add_column("what")
+    t.add_column("amount", justify="right")
+    b = st.back
+    t.add_row(Text("Comes back" + (" (if accepted)" if preview else ""), "bold"), Text(""))
+    for lr in b.lines:
+        t.add_row(safe.text(f"  {lr.quantity} × {lr.description}"), Text(fmt(lr.merchandise)))
+    if not b.lines:
+        t.add_row(Text("  nothing accepted", "yellow"), Text(fmt(b.merchandise)))
+    if not b.shipping.is_zero:
+        t.add_row(Text("  Shipping (the merchant's fault)"), Text(fmt(b.shipping)))
+    t.add_row(Text("  Tax"), Text(fmt(b.tax)))
+    t.add_row(Text("  Value as charged"), Text(fmt(st.returned_value), "bold"))
+    t.add_row(Text("Goes out (ships free)", "bold"), Text(""))
+    goods = Money.zero(st.currency)
+    for what, amount in replacements:
+        t.add_row(safe.text(f"  {what}"), Text(fmt(amount)))
+        goods = goods + amount
+    if goods != st.replacement_value:
+        t.add_row(Text("  Tax"), Text(fmt(st.replacement_value - goods)))
+    t.add_row(Text("  Replacement"), Text(fmt(st.replacement_value), "bold"))
+    t.add_row(Text("Settlement", "bold"), Text(""))
+    if st.outcome == "even":
+        t.add_row(Text("  Even exchange: no money moves", "bold green"), Text(fmt(Money.zero(st.currency)), "bold"))
+    elif st.outcome == "charge":
+        t.add_row(safe.text(f"  Extra charge to {card}", "bold yellow"), Text(fmt(st.charge), "bold yellow"))
+    elif st.outcome == "refund":
+        if not st.capped_by.is_zero:
+            t.add_row(Text("  Already credited on this order"), Text(fmt(-st.capped_by)))
+        if st.to_payment.is_positive:
+            t.add_row(safe.text(f"  Refund to {card}", "bold green"), Text(fmt(st.to_payment), "bold green"))
+        if st.to_store_credit.is_positive:
+            t.add_row(Text("  Refund as store credit", "bold green"), Text(fmt(st.to_store_credit), "bold green"))
+    else:
+        t.add_row(Text("  Nothing to settle: no money moves", "bold"), Text(fmt(Money.zero(st.currency)), "bold"))
+    return t
+
+
+def replacement_rows(replacements, catalog: dict[str, Variant], currency: str) -> list[tuple[str, Money]]:
+    """(what, price × quantity) per replacement line, at the catalog's price (as the exchange values it)."""
+    out = []
+    for r in replacements:
+        v = catalog.get(r.sku)
+        if v is None or currency not in v.prices:
+            continue
+        price = v.prices[currency]
+        out.append((f"{r.quantity} × {v.description} at {fmt(price)}", price * r.quantity))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -235,9 +292,10 @@ class ExchangeDialog(CareDialog["tuple[ReplacementLine, ...]"]):
     BINDINGS = [Binding("ctrl+s", "submit", "Exchange", id="exchange.submit",
                         tooltip="Create the exchange: the return and the replacement order")]
 
-    def __init__(self, order: Order, draft: list[ReturnLineRequest], reference) -> None:
+    def __init__(self, order: Order, draft: list[ReturnLineRequest], reference, account=None) -> None:
         super().__init__()
         self.order, self.draft, self.reference = order, draft, reference
+        self.card = card_label(order, account) if account is not None else "the original payment"
         self.catalog = reference.catalog()
 
     def compose(self) -> ComposeResult:
@@ -269,27 +327,23 @@ class ExchangeDialog(CareDialog["tuple[ReplacementLine, ...]"]):
         return tuple(ReplacementLine(sku=str(self.query_one(f"#rep-{r.line_id}", Select).selection),
                                      quantity=r.quantity) for r in self.draft)
 
+    def settlement(self) -> ExchangeSettlement:
+        """The exchange's settlement if every line is accepted: the engine's own, from the terms the store
+        creates the exchange with (raises PricingError)."""
+        return preview_exchange(self.order, self.draft, self.replacements(), self.reference.policy,
+                                self.reference.location_map(), self.catalog)
+
     def _show(self) -> None:
         reps = self.replacements()
-        policy, locs = self.reference.policy, self.reference.location_map()
         try:
-            value = replacement_value(self.order, reps, policy, locs, self.catalog)
-            back = refund_breakdown(self.order, preview_lines(self.order, self.draft, policy), policy, locs,
-                                    restocking=False, whole_order_shipping=False)
+            st = self.settlement()
         except PricingError as e:
             self.query_one("#figures", Static).update(safe.text(e.message, "red"))
             return
-        returned = back.merchandise + back.tax + back.shipping
-        out = Text()
-        out.append(f"Coming back: {fmt(returned)} (as charged)\nReplacement: {fmt(value)} (with tax, ships free)\n")
-        if is_even(self.order, preview_lines(self.order, self.draft, policy), reps, self.catalog):
-            out.append("Even exchange: no money moves.", "bold green")
-        elif value > returned:
-            out.append(f"The customer pays {fmt(value - returned)} more, charged to the card once the return "
-                       "is checked.", "bold yellow")
-        else:
-            out.append(f"The customer gets {fmt(returned - value)} back once the return is checked.", "bold green")
-        self.query_one("#figures", Static).update(out)
+        rows = replacement_rows(reps, self.catalog, self.order.currency)
+        when = Text("Settled when the return has been checked"
+                    + ("; card or store credit is chosen then." if st.outcome == "refund" else "."), "dim")
+        self.query_one("#figures", Static).update(Group(exchange_table(st, rows, self.card, preview=True), when))
 
     def action_submit(self) -> None:
         self.dismiss(self.replacements())
@@ -347,35 +401,58 @@ class RefundDialog(CareDialog[str]):
     def _show_exchange(self) -> None:
         p = plan_exchange_settle(self.order, self.ret, self.to, self.context)  # type: ignore[arg-type]
         box = self.query_one("#figures", Static)
-        if not p.ok:
+        self.query_one("#refund-to", RadioSet).display = p.exchange is not None and p.exchange.outcome == "refund"
+        if not p.ok or p.exchange is None:
             box.update(safe.text("; ".join(v.message for v in p.violations), "red"))
             return
-        out = Text()
-        worth = self.ret.replacement_value
-        out.append(f"Exchange for order {self.ret.exchange_order_ref}: replacement worth "
-                   f"{fmt(worth) if worth is not None else '—'}\n")
-        card = card_label(self.order, self.account)
-        if not p.documents:
-            out.append("Even exchange: no money moves.", "bold green")
-        for d in p.documents:
-            if isinstance(d, Invoice):
-                out.append(f"Supplementary invoice {fmt(d.total)}: the replacement costs more\n", "bold yellow")
-            elif isinstance(d, CreditMemo):
-                out.append(f"Credit memo {fmt(d.total)}: the replacement costs less\n", "bold green")
-            elif isinstance(d, Refund):
-                out.append_text(safe.text(f"  {fmt(d.amount)} back to {card}\n"))
-            elif isinstance(d, StoreCredit):
-                out.append(f"  {fmt(d.amount)} as store credit\n")
-            else:
-                out.append_text(safe.text(f"  {fmt(d.amount)} charged to {card}\n"))
+        catalog = self.context.catalog  # type: ignore[union-attr]
+        rows = replacement_rows(self.ret.replacements, catalog, self.order.currency)
+        parts: list = [safe.text(f"Replacement order {self.ret.exchange_order_ref or '—'}", "dim"),
+                       exchange_table(p.exchange, rows, card_label(self.order, self.account), preview=False)]
         for rl in self.ret.lines:
             if rl.verdict == "REJECTED":
-                out.append_text(safe.text(f"Line {rl.line_id} rejected ({rl.verdict_note}): the customer pays for "
-                                          "its replacement\n", "yellow"))
-        box.update(out)
+                parts.append(safe.text(f"Line {rl.line_id} rejected ({rl.verdict_note}): the customer pays for "
+                                       "its replacement", "yellow"))
+        box.update(Group(*parts))
 
     def action_submit(self) -> None:
         self.dismiss(self.to)
+
+
+class SettleExchangeDialog(RefundDialog):
+    """Settle a verified exchange: what came back, what went out and the net (extra charge, refund to
+    the card or as store credit, or nothing), from the engine's settle step itself."""
+
+    BINDINGS = [Binding("ctrl+s", "submit", "Settle", id="exchange.settle",
+                        tooltip="Settle the exchange as shown")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalGroup(classes="dialog", id="dialog"):
+            yield Label(_title(f"Settle exchange {self.ret.id} ({self.ret.rma})"), classes="dialog-title")
+            with RadioSet(id="refund-to", compact=True):
+                yield RadioButton(safe.text(f"refund to {card_label(self.order, self.account)}"),
+                                  id="ORIGINAL_PAYMENT", value=True)
+                yield RadioButton("refund as store credit", id="STORE_CREDIT")
+            yield Static("", id="figures")
+            yield Static("Ctrl+S settles as shown; Escape leaves it.", id="message", classes="message")
+        yield Footer()
+
+
+def settlement_words(r: ReturnOrder) -> str:
+    """How a settled exchange moved money, in words."""
+    if r.charge_total is not None:
+        return f"the customer paid {fmt(r.charge_total)} more (invoice {r.invoice_id})"
+    if r.refund_total is not None and r.refund_total.is_positive:
+        where = "as store credit" if r.refund_to == "STORE_CREDIT" else "to the original payment"
+        return f"{fmt(r.refund_total)} back {where} (credit memo {r.credit_memo_id})"
+    return "no money moved" + (" (even exchange)" if r.even else "")
+
+
+def settled_money(r: ReturnOrder) -> Text:
+    """A return's money for a list: the refund, or an exchange's extra charge (+)."""
+    if r.charge_total is not None:
+        return Text(f"+{fmt(r.charge_total)}", "yellow")
+    return Text(fmt(r.refund_total) if r.refund_total is not None else "—")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -526,8 +603,9 @@ class ReturnsPane(VerticalScroll):
         row = table.cursor_row
         table.clear()
         for r in self.returns:
-            table.add_row(Text(r.id), Text(r.rma), Text(r.state), Text(str(r.units), justify="right"),
-                          Text(fmt(r.refund_total) if r.refund_total is not None else "—", justify="right"),
+            cell = settled_money(r)
+            cell.justify = "right"
+            table.add_row(Text(r.id), Text(r.rma), Text(r.state), Text(str(r.units), justify="right"), cell,
                           key=r.id)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
@@ -558,8 +636,12 @@ class ReturnsPane(VerticalScroll):
                 out.append("\n")
             for o in r.overrides:
                 out.append_text(safe.text(f"  override {o.rule} on line {o.line_id} by {o.actor}: {o.reason}\n", "dim"))
+            if r.kind == "EXCHANGE" and r.state in ("REFUNDED", "CLOSED"):
+                out.append(f"  settled: {settlement_words(r)}\n")
             nxt = {"AWAITING_RECEIPT": "e when the parcel arrives", "RECEIVED": "v to verify each line",
                    "VERIFIED": "f to refund (or z to close if every line was rejected)", "REFUNDED": "z to close"}
+            if r.kind == "EXCHANGE":
+                nxt["VERIFIED"] = "f to settle the exchange"
             if r.state in nxt and not self.app.read_only:  # type: ignore[attr-defined]
                 out.append(f"  next: {nxt[r.state]}", "dim")
         self.query_one("#ret-detail", Static).update(out)
@@ -625,10 +707,13 @@ class ReturnsPane(VerticalScroll):
     def _call(self, fn, what: str) -> None:
         def ok(result: ReturnResult) -> None:
             r = result.return_order
+            done = what
             money = f"; {fmt(r.refund_total)} refunded" if action_refund and r.refund_total is not None else ""
             if r.kind == "EXCHANGE" and what == "Exchange created":
                 money = f"; the replacement ships as order {r.exchange_order_ref}"
-            self.app.notify(f"{what}: {r.id} ({r.rma}) is {r.state}{money}.", title="Return", timeout=6)
+            elif r.kind == "EXCHANGE" and action_refund:
+                done, money = "Exchange settled", "; " + settlement_words(r)
+            self.app.notify(f"{done}: {r.id} ({r.rma}) is {r.state}{money}.", title="Return", timeout=6)
             self.screen.load()  # type: ignore[attr-defined]
 
         action_refund = what == "Refunded"
@@ -689,7 +774,7 @@ class ReturnsPane(VerticalScroll):
             self.overrides.clear()
             self._call(lambda: backend.create_exchange(req), "Exchange created")
 
-        self.app.push_screen(ExchangeDialog(order, draft, s.reference), chosen)
+        self.app.push_screen(ExchangeDialog(order, draft, s.reference, s.view.account), chosen)
 
     def _step(self, make, what: str) -> None:
         r = self._current_return()
@@ -735,8 +820,9 @@ class ReturnsPane(VerticalScroll):
                                           idempotency_key=new_key(), actor=self.app.actor)  # type: ignore[attr-defined]
                 self._call(lambda: backend.refund_return(req), "Refunded")
 
-        self.app.push_screen(RefundDialog(order, s.view.account, r, s.reference.policy, s.reference.location_map(),
-                                          s.context(self.app.clock())), done)  # type: ignore[attr-defined]
+        dialog = SettleExchangeDialog if r.kind == "EXCHANGE" else RefundDialog
+        self.app.push_screen(dialog(order, s.view.account, r, s.reference.policy, s.reference.location_map(),
+                                    s.context(self.app.clock())), done)  # type: ignore[attr-defined]
 
 
-__all__ = ["ExchangeDialog", "RefundDialog", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table", "returns_text"]
+__all__ = ["ExchangeDialog", "RefundDialog", "SettleExchangeDialog", "exchange_table", "ReturnLineDialog", "ReturnsPane", "VerifyDialog", "breakdown_table", "returns_text"]

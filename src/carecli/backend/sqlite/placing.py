@@ -193,6 +193,17 @@ def links_of(c: sqlite3.Connection, ref: str) -> tuple[OrderLinkView, ...]:
 # --------------------------------------------------------------------------------------------------
 
 
+def replacements_of(c: sqlite3.Connection, ref: str) -> list[Order]:
+    """The no-charge replacements placed for order ``ref`` so far, oldest first."""
+    out = []
+    for (new_ref,) in c.execute("SELECT new_ref FROM order_links WHERE original_ref = ? AND kind = 'replacement' "
+                                "ORDER BY id", (ref,)).fetchall():
+        o = _read_order(c, new_ref)
+        if o is not None:
+            out.append(o)
+    return out
+
+
 def _read_order(c: sqlite3.Connection, ref: str) -> Order | None:
     row = order_row(c, ref)
     return None if row is None else read_order(c, row[0], row[5])
@@ -232,6 +243,8 @@ def place_order(
             if original is None:
                 raise NotFound(f"There is no order {link_ref or '(blank)'} to link to.", title="Order not found")
             draft = draft.model_copy(update={"link": draft.link.model_copy(update={"order_ref": link_ref})})
+        earlier = replacements_of(c, draft.link.order_ref) if draft.link is not None and \
+            draft.link.kind == "replacement" else []
     except (ValidationError, UnicodeDecodeError) as e:
         raise StoreCorrupt(f"A stored record is damaged ({str(e).splitlines()[0]}); nothing was placed.") from None
     ref = next_order_ref(c)
@@ -242,7 +255,7 @@ def place_order(
                       now=now, ids=ids, actor=req.actor, role=role, read_only=read_only, purpose="commit",
                       reason_code=req.reason_code, note=req.note, idempotency_key=req.idempotency_key,
                       audit_seq=seq, audit_prev_hash=prev, templates=templates)
-    p = place(new, ctx, original)
+    p = place(new, ctx, original, earlier)
     if p.violations or p.order is None or p.totals is None:
         raise RuleViolations(list(p.violations) or [Violation("placing.empty", "the order could not be placed")])
     capture: str | None = None

@@ -17,25 +17,22 @@ from typing import Callable, Mapping
 
 from pydantic import BaseModel, ValidationError
 
-from ...engine.audit import GENESIS_HASH, canonical_json
 from ...engine.context import PlanContext
 from ...engine.model import BillingAccount, Customer, Order, PickupLocation, Variant
 from ...engine.notifications import MessageTemplate
 from ...engine.policy import Policy
 from ...engine.pricing import PricingError
 from ...engine.returns import (
-    Exchange, ReturnOrder, ReturnPlan, check_request, eligibility, exchange_draft, is_even, replacement_problems,
-    replacement_value, plan_close, plan_create, plan_receive, plan_refund, plan_verify,
+    Exchange, ReturnOrder, ReturnPlan, check_request, eligibility, exchange_draft, exchange_terms,
+    replacement_problems, plan_close, plan_create, plan_receive, plan_refund, plan_verify,
 )
 from ...engine.rules import Violation
 from ..contract import (
     CreateExchangeRequest, PaymentDeclined, PaymentGateway, PlaceOrderRequest, CreateReturnRequest, IdempotencyMismatch, NotFound, RefundReturnRequest, ReturnEligibility, ReturnResult,
     ReturnStepRequest, RuleViolations, StoreCorrupt, VerifyReturnRequest, VersionConflict,
 )
+from .events import _audit_head, write_audit, write_notifications
 from .rows import document_columns, order_columns, order_json, order_row, order_total, read_order, read_party
-
-_AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, command, reason_code, "
-               "note, financial_effect, idempotency_key, prev_hash, hash")
 
 
 @dataclass(frozen=True)
@@ -116,12 +113,43 @@ def _replay(c: sqlite3.Connection, key: str, req_hash: str) -> ReturnResult | No
     return ReturnResult.model_validate_json(seen[1]).model_copy(update={"replayed": True})
 
 
+
+@dataclass(frozen=True)
+class _Start:
+    """What every return step reads first: the order's row, version and parties, and the request hash."""
+
+    req_hash: str
+    order_row: int
+    version: int
+    order: Order
+    account_row: int
+    customer: Customer
+    account: BillingAccount
+
+
+def _begin(c: sqlite3.Connection, req, ref: str | Callable[[], str], expected_version: int | None
+           ) -> ReturnResult | _Start:
+    """The preamble of every return step: a replay of the same idempotency key answers with the first
+    result (another request under it is refused); else the order (``ref``, or the ref ``ref()`` finds)
+    is read and, when the step names the version it was prepared on, a stale version is a conflict."""
+    req_hash = req.request_hash()
+    seen = _replay(c, req.idempotency_key, req_hash)
+    if seen is not None:
+        return seen
+    if callable(ref):
+        ref = ref()
+    oid, version, cust, acct_row, order = _order(c, ref)
+    if expected_version is not None and version != expected_version:
+        raise VersionConflict(version, order_ref=ref, expected_version=expected_version)
+    customer, account = read_party(c, cust, acct_row)
+    return _Start(req_hash, oid, version, order, acct_row, customer, account)
+
+
 def _context(c: sqlite3.Connection, env: Env, customer: Customer, account: BillingAccount, req: BaseModel
              ) -> PlanContext:
     from .store import _TxnIds  # the store's id source (counters table), inside this transaction
 
-    head = c.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    seq, prev = _audit_head(c)
     return PlanContext(policy=env.policy, catalog=env.catalog, locations=env.locations, customer=customer,
                        account=account, now=env.now, ids=_TxnIds(c), actor=req.actor,  # type: ignore[attr-defined]
                        role=env.role, read_only=env.read_only, purpose="commit",  # type: ignore[arg-type]
@@ -129,9 +157,10 @@ def _context(c: sqlite3.Connection, env: Env, customer: Customer, account: Billi
                        audit_seq=seq, audit_prev_hash=prev, templates=env.templates)
 
 
-def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, version: int, order: Order,
-           account_row: int, account: BillingAccount, return_row: int | None, key: str, req_hash: str,
+def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, st: _Start, *, return_row: int | None, key: str,
            ) -> ReturnResult:
+    order_row, version, order, account_row, account = st.order_row, st.version, st.order, st.account_row, st.account
+    req_hash = st.req_hash
     if p.violations:
         raise RuleViolations(list(p.violations))
     if p.return_order is None or p.audit is None:  # pragma: no cover - the engine's contract
@@ -162,17 +191,8 @@ def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, ve
     if p.store_credit_issued is not None and p.store_credit_issued.is_positive:
         acct = account.model_copy(update={"store_credit": account.store_credit + p.store_credit_issued})
         c.execute("UPDATE accounts SET json = ? WHERE id = ?", (acct.model_dump_json(), account_row))
-    for n in p.notifications:
-        c.execute("INSERT INTO notifications(event_id, channel, order_id, created_at, json) VALUES (?, ?, ?, ?, ?) "
-                  "ON CONFLICT(event_id, channel) DO NOTHING",
-                  (n.event_id, n.channel, order_row, n.created_at.isoformat(), n.model_dump_json()))
-    a = p.audit.model_dump(mode="json")
-    c.execute(f"INSERT INTO audit({_AUDIT_COLS}) VALUES ({','.join('?' * 14)})",
-              (a["seq"], a["at"], a["actor"], a["role"], a["order_ref"], a["version_before"], a["version_after"],
-               canonical_json(a["command"]), a["reason_code"], a["note"], canonical_json(a["financial_effect"]),
-               a["idempotency_key"], a["prev_hash"], a["hash"]))
-    c.execute("INSERT INTO meta(key, value) VALUES ('audit_head', ?) "
-              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{a['seq']}:{a['hash']}",))
+    write_notifications(c, order_row, p.notifications)
+    write_audit(c, p.audit)
     now = env.now.isoformat()
     if return_row is None:
         c.execute("INSERT INTO return_orders(ro_id, rma, order_id, account, state, created_at, updated_at, json) "
@@ -189,23 +209,16 @@ def _apply(c: sqlite3.Connection, env: Env, p: ReturnPlan, *, order_row: int, ve
 
 
 def create_return(c: sqlite3.Connection, req: CreateReturnRequest, env: Env) -> ReturnResult:
-    req_hash = req.request_hash()
-    seen = _replay(c, req.idempotency_key, req_hash)
-    if seen is not None:
-        return seen
-    ref = req.order_ref.strip().upper()
-    oid, version, cust, acct_row, order = _order(c, ref)
-    if version != req.expected_version:
-        raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
-    customer, account = read_party(c, cust, acct_row)
-    ctx = _context(c, env, customer, account, req)
-    (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (oid,)).fetchone()
+    st = _begin(c, req, req.order_ref.strip().upper(), req.expected_version)
+    if isinstance(st, ReturnResult):
+        return st
+    ctx = _context(c, env, st.customer, st.account, req)
+    (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (st.order_row,)).fetchone()
     try:
-        p = plan_create(order, req.lines, req.overrides, ctx, ro_id=ctx.ids("RO"), ordinal=count + 1)
+        p = plan_create(st.order, req.lines, req.overrides, ctx, ro_id=ctx.ids("RO"), ordinal=count + 1)
     except PricingError as e:
         raise RuleViolations([Violation(e.rule, e.message)]) from None
-    return _apply(c, env, p, order_row=oid, version=version, order=order, account_row=acct_row, account=account,
-                  return_row=None, key=req.idempotency_key, req_hash=req_hash)
+    return _apply(c, env, p, st, return_row=None, key=req.idempotency_key)
 
 
 def create_exchange(c: sqlite3.Connection, req: CreateExchangeRequest, env: Env) -> ReturnResult:
@@ -214,16 +227,11 @@ def create_exchange(c: sqlite3.Connection, req: CreateExchangeRequest, env: Env)
     the return order is written with the new order's ref."""
     from .placing import place_order
 
-    req_hash = req.request_hash()
-    seen = _replay(c, req.idempotency_key, req_hash)
-    if seen is not None:
-        return seen
-    ref = req.order_ref.strip().upper()
-    oid, version, cust, acct_row, order = _order(c, ref)
-    if version != req.expected_version:
-        raise VersionConflict(version, order_ref=ref, expected_version=req.expected_version)
-    customer, account = read_party(c, cust, acct_row)
-    problems = check_request(order, req.lines, req.overrides, _context(c, env, customer, account, req))
+    st = _begin(c, req, req.order_ref.strip().upper(), req.expected_version)
+    if isinstance(st, ReturnResult):
+        return st
+    order = st.order
+    problems = check_request(order, req.lines, req.overrides, _context(c, env, st.customer, st.account, req))
     problems += replacement_problems(order, req.replacements, env.catalog)
     if problems:
         raise RuleViolations(problems)
@@ -233,18 +241,14 @@ def create_exchange(c: sqlite3.Connection, req: CreateExchangeRequest, env: Env)
         policy=env.policy, catalog=env.catalog, locations=env.locations, role=env.role,  # type: ignore[arg-type]
         read_only=env.read_only, now=env.now, gateway=env.gateway, ids=_ids(c))
     try:
-        value = replacement_value(order, req.replacements, env.policy, env.locations, env.catalog)
+        value, even = exchange_terms(order, req.lines, req.replacements, env.policy, env.locations, env.catalog)
     except PricingError as e:
         raise RuleViolations([Violation(e.rule, e.message)]) from None
-    ctx = _context(c, env, customer, account, req)  # after the placement's audit record
-    returned = [order.line(r.line_id) for r in req.lines]
-    (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (oid,)).fetchone()
-    ex = Exchange(replacements=req.replacements, order_ref=placed.order.ref, value=value,
-                  even=is_even(order, [r for r in req.lines if r is not None], req.replacements, env.catalog)
-                  if all(returned) else False)
+    ctx = _context(c, env, st.customer, st.account, req)  # after the placement's audit record
+    (count,) = c.execute("SELECT count(*) FROM return_orders WHERE order_id = ?", (st.order_row,)).fetchone()
+    ex = Exchange(replacements=req.replacements, order_ref=placed.order.ref, value=value, even=even)
     p = plan_create(order, req.lines, req.overrides, ctx, ro_id=ctx.ids("RO"), ordinal=count + 1, exchange=ex)
-    result = _apply(c, env, p, order_row=oid, version=version, order=order, account_row=acct_row, account=account,
-                    return_row=None, key=req.idempotency_key, req_hash=req_hash)
+    result = _apply(c, env, p, st, return_row=None, key=req.idempotency_key)
     out = result.model_copy(update={"exchange_order": placed.order})
     c.execute("UPDATE idempotency SET response = ? WHERE key = ?", (out.model_dump_json(), req.idempotency_key))
     return out
@@ -259,19 +263,18 @@ def _ids(c: sqlite3.Connection):
 def _step(c: sqlite3.Connection, req: ReturnStepRequest, env: Env,
           plan_fn: Callable[[Order, ReturnOrder, PlanContext], ReturnPlan], expected_version: int | None = None,
           ) -> ReturnResult:
-    req_hash = req.request_hash()
-    seen = _replay(c, req.idempotency_key, req_hash)
-    if seen is not None:
-        return seen
-    rrow, ref, ret = _return(c, req.return_id)
-    oid, version, cust, acct_row, order = _order(c, ref)
-    if expected_version is not None and version != expected_version:
-        raise VersionConflict(version, order_ref=ref, expected_version=expected_version)
-    customer, account = read_party(c, cust, acct_row)
-    ctx = _context(c, env, customer, account, req)
-    p = plan_fn(order, ret, ctx)
-    return _apply(c, env, p, order_row=oid, version=version, order=order, account_row=acct_row, account=account,
-                  return_row=rrow, key=req.idempotency_key, req_hash=req_hash)
+    found: list[tuple[int, str, ReturnOrder]] = []
+
+    def order_of_return() -> str:
+        found.append(_return(c, req.return_id))
+        return found[0][1]
+
+    st = _begin(c, req, order_of_return, expected_version)
+    if isinstance(st, ReturnResult):
+        return st
+    rrow, _, ret = found[0]
+    p = plan_fn(st.order, ret, _context(c, env, st.customer, st.account, req))
+    return _apply(c, env, p, st, return_row=rrow, key=req.idempotency_key)
 
 
 def receive_return(c: sqlite3.Connection, req: ReturnStepRequest, env: Env) -> ReturnResult:

@@ -635,15 +635,17 @@ class SqliteStore:
     def recover(self) -> list[RecoveredCommit]:
         return []  # a commit is one local transaction: there is never an unanswered one
 
-    def add_user(self, name: str, role: str, *, can_write: bool | None = None) -> str:
-        """A new user of ``carecli serve``; returns the token (shown once, stored hashed)."""
-        return self._write(lambda c: _users.add_user(c, name, role, can_write=can_write, now=self._clock()))
+    def add_user(self, name: str, role: str, *, can_write: bool | None = None, by: str | None = None) -> str:
+        """A new user of ``carecli serve``; returns the token (shown once, stored hashed). Audited, with
+        ``by`` (else the operating-system user) as the actor."""
+        return self._write(lambda c: _users.add_user(c, name, role, can_write=can_write, now=self._clock(),
+                                                     by=by))
 
     def list_users(self) -> list[_users.User]:
         return self._read(_users.list_users)
 
-    def revoke_user(self, name: str) -> _users.User:
-        return self._write(lambda c: _users.revoke_user(c, name, now=self._clock()))
+    def revoke_user(self, name: str, *, by: str | None = None) -> _users.User:
+        return self._write(lambda c: _users.revoke_user(c, name, now=self._clock(), by=by))
 
     def user_for_token(self, token: str) -> _users.User | None:
         return self._read(lambda c: _users.user_for_token(c, token))

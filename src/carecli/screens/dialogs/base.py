@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Sequence, TypeVar
 
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult
 from textual.widgets import (
-    Input, Label, Select, Static,
+    Button, Input, Label, Select, Static,
 )
 
 from ...widgets import safe
@@ -53,6 +55,58 @@ class CareDialog(InstantFrames, ModalScreen[R]):
         line.update(message if isinstance(message, Text) else safe.text(message, one_line=False))
         line.set_class(kind == "error", "-error")
         line.set_class(kind == "ok", "-ok")
+
+
+class ReasonNoteDialog(CareDialog["tuple[str, str]"]):
+    """The last step before a change is written (a commit, an order placed): a reason code, an optional
+    note for the audit record, and Confirm / Back. Subclasses compose their summary first and then
+    ``yield from self.reason_and_note(prompt)``; the dialog answers ``(reason code, note)`` or None.
+
+    ``reason_required`` refuses Confirm without a reason, saying ``reason_missing``."""
+
+    AUTO_FOCUS = "#reason"
+    NOTE_MAX = 4000
+    confirm_label = "Confirm"
+    reason_required = True
+    reason_missing = "Choose a reason code first (Enter on the list opens it)."
+    reasons: Sequence = ()
+
+    def reason_and_note(self, prompt: str) -> ComposeResult:
+        yield _field("Reason", Select([(safe.text(f"{r.label} ({r.code})"), r.code) for r in self.reasons],
+                                      prompt=prompt, id="reason", compact=True))
+        yield _field("Note", Input(placeholder="optional, for the audit record", id="note", compact=True,
+                                   max_length=self.NOTE_MAX, restrict=PRINTABLE))
+        yield Static("", id="message", classes="message")
+        with HorizontalGroup(classes="buttons"):
+            yield Button(self.confirm_label, id="confirm", variant="primary")
+            yield Button("Back", id="back")
+
+    @on(Input.Submitted, "#note")
+    def _note_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#confirm", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    @on(Select.Changed, "#reason")
+    def _reason_changed(self) -> None:
+        self.say("")
+
+    def action_submit(self) -> None:
+        reason = self.query_one("#reason", Select).selection
+        if reason is None and self.reason_required:
+            self.say(self.reason_missing, "error")
+            self.query_one("#reason", Select).focus()
+            self.app.bell()
+            return
+        note = self.query_one("#note", Input).value.strip()[: self.NOTE_MAX]
+        self.dismiss((str(reason) if reason is not None else "", note))
 
 
 def _title(*parts: str | Text) -> Text:

@@ -23,7 +23,7 @@ from ...widgets.money import fmt
 
 
 
-from .base import CareDialog, PRINTABLE, R, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
+from .base import CareDialog, PRINTABLE, R, ReasonNoteDialog, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,11 +80,11 @@ def money_effect(delta: Money) -> str:
     return "No money moves."
 
 
-class CommitDialog(CareDialog["tuple[str, str]"]):
+class CommitDialog(ReasonNoteDialog):
     """The last step: the staged changes, the money in words, a reason (required) and a note."""
 
-    AUTO_FOCUS = "#reason"
-    NOTE_MAX = 4000
+    confirm_label = "Commit"
+    reason_missing = "Choose a reason code first: a commit needs one (Enter on the list opens it)."
     BINDINGS = [
         Binding("ctrl+s", "submit", "Commit", id="dialog.submit",
                 tooltip="Commit the staged changes with this reason and note"),
@@ -109,46 +109,12 @@ class CommitDialog(CareDialog["tuple[str, str]"]):
             with VerticalScroll(id="changes"):
                 yield Static(body)
             yield Static(Text(money_effect(self.delta), "bold"), id="effect")
-            yield _field("Reason", Select([(safe.text(f"{r.label} ({r.code})"), r.code) for r in self.reasons],
-                                          prompt="choose a reason (required)", id="reason", compact=True))
-            yield _field("Note", Input(placeholder="optional, for the audit record", id="note", compact=True,
-                                       max_length=self.NOTE_MAX, restrict=PRINTABLE))
-            yield Static("", id="message", classes="message")
-            with HorizontalGroup(classes="buttons"):
-                yield Button("Commit", id="confirm", variant="primary")
-                yield Button("Back", id="back")
+            yield from self.reason_and_note("choose a reason (required)")
         yield Footer()
 
     def on_mount(self) -> None:
         if not self.reasons:
             self.say("No reason code is set up for this kind of change; ask for the policy to be fixed.", "error")
-
-    @on(Input.Submitted, "#note")
-    def _note_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#confirm", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "confirm":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    @on(Select.Changed, "#reason")
-    def _reason_changed(self) -> None:
-        self.say("")
-
-    def action_submit(self) -> None:
-        reason = self.query_one("#reason", Select).selection
-        if reason is None:
-            self.say("Choose a reason code first: a commit needs one (Enter on the list opens it).", "error")
-            self.query_one("#reason", Select).focus()
-            self.app.bell()
-            return
-        note = self.query_one("#note", Input).value.strip()[: self.NOTE_MAX]
-        self.dismiss((str(reason), note))
 
 
 # --------------------------------------------------------------------------------------------------
