@@ -71,6 +71,9 @@ _CALLING_CODES = sorted(["1", "7", "20", "27", "30", "31", "32", "33", "34", "36
                          "44", "45", "46", "47", "48", "49", "52", "55", "60", "61", "64", "65", "81",
                          "82", "86", "91", "353", "852", "971", "973", "965", "968"],
                         key=len, reverse=True)
+_CALLING_CODE_SET = frozenset(_CALLING_CODES)
+_NON_DIGITS = re.compile(r"\D")
+_CODE_THEN_SEPARATOR = re.compile(r"\+\s*(\d{1,3})[\s\-.()]")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -84,17 +87,25 @@ def email_key(email: str) -> str:
 
 def phone_keys(phone: str) -> tuple[str, str]:
     """(all digits, national digits) of a stored phone number."""
-    digits = re.sub(r"\D", "", phone)
+    rest = phone[1:]
+    if phone[:1] == "+" and rest.isascii() and rest.isdecimal():  # E.164 as stored: +13125550134
+        return rest, _national(rest)
+    digits = _NON_DIGITS.sub("", phone)
     text = phone.strip()
     if not text.startswith("+"):
         return digits, digits[1:] if digits.startswith("0") else digits
-    m = re.match(r"\+\s*(\d{1,3})[\s\-.()]", text)
+    m = _CODE_THEN_SEPARATOR.match(text)
     if m:
         return digits, digits[len(m.group(1)):]
-    for cc in _CALLING_CODES:
-        if digits.startswith(cc):
-            return digits, digits[len(cc):]
-    return digits, digits
+    return digits, _national(digits)
+
+
+def _national(digits: str) -> str:
+    """The digits after the longest calling code they start with (all of them if none)."""
+    for n in (3, 2, 1):
+        if digits[:n] in _CALLING_CODE_SET:
+            return digits[n:]
+    return digits
 
 
 def postcode_key(postcode: str) -> str:
