@@ -32,7 +32,8 @@ Pure Python over the engine's models: no clock, no global random, no I/O, no sql
   (cancellation, quantity reduction, short pick, appeasement); fulfilment progress does not count.
 * The bulk models are built without validation (see ``_fast``) and priced by an integer twin of
   ``pricing.price`` (``ledger.QuickPricer``); the tests prove both against validation and
-  ``price()``.
+  ``price()``. :meth:`PartGenerator.stored` gives the same business as the store keeps it, its JSON
+  written without the models (:mod:`carecli.demo.stored`, byte for byte ``model_dump_json``'s).
 """
 
 from __future__ import annotations
@@ -122,7 +123,6 @@ class PartGenerator:
             customer, account = cust.models(credit, money)
             yield DemoCustomer(customer, account), order_list
 
-
     def stored(self, scenarios: int, blocks: Sequence[Block]
                ) -> Iterator[tuple["StoredCustomer", list["StoredOrder"]]]:
         """The same run as the store keeps it: each customer's and account's JSON, each order's
@@ -134,7 +134,6 @@ class PartGenerator:
                 scenarios, blocks, self.seed, self.now, self.policy, self.ref.variants,
                 self.ref.locations, self.factory, stored=True):
             yield StoredCustomer.of(cust, money(credit, cust.currency)), order_list
-
 
     def model(self, stored: "StoredOrder") -> Order:
         """The models of an order :meth:`stored` wrote (built again from its draft)."""
