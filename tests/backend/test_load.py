@@ -188,3 +188,53 @@ def test_fast_rows_equal_the_plain_rows():
             r = next(docs)
             assert (r[1], r[4], r[5], r[6], r[7]) == document_columns(d)
     assert conv.trust_ledger
+
+
+def test_the_demo_written_without_models_is_the_store_the_models_give(tmp_path):
+    """The demo builder writes each row's JSON straight from the generator (``demo.stored``); a store
+    loaded from the same business as engine models (``load_business(stream=...)``, pydantic's
+    ``model_dump_json``) must be the same, row for row and byte for byte: in this process and from
+    worker processes."""
+    from carecli.backend.sqlite.load import load_business
+
+    orders, seed = 3000, 9
+    ref = demo.reference()
+
+    def models():
+        for dc, os_ in demo.generate(orders, seed):
+            yield dc.customer, dc.account, os_
+
+    dumps = []
+    for name, kwargs in (("models", {"stream": models()}),
+                         ("stored", {"demo_args": (orders, seed, 700, 0)}),
+                         ("workers", {"demo_args": (orders, seed, 700, 2)})):
+        p = tmp_path / f"{name}.db"
+        stats = load_business(p, variants=list(ref.variants), locations=list(ref.locations), **kwargs)
+        assert stats.orders == orders
+        dumps.append(_dump(p))
+    assert dumps[0] == dumps[1] == dumps[2]
+
+
+def test_a_stored_order_unlike_its_models_fails_the_build():
+    """One order in CHECK_EVERY is built again as models: JSON that differs from pydantic's stops the
+    load with the order's ref (a wrong row is never written in silence)."""
+    from dataclasses import replace
+
+    from carecli.backend.sqlite.load import Converter
+    from carecli.engine.policy import default_policy
+
+    ref = demo.reference()
+    part = demo.PartGenerator(7)
+    p = demo.plan(400, 7)
+    conv = Converter(default_policy(), {loc.id: loc for loc in ref.locations})
+    checked = 0
+    for sc, os_ in part.stored(p.scenarios, p.blocks):
+        oid = conv.next_order
+        if any((oid + i) % Converter.CHECK_EVERY == 0 for i in range(len(os_))):
+            checked += 1
+            bad = [replace(o, json=o.json.replace('"channel":"', '"channel":"x')) for o in os_]
+            with pytest.raises(RuntimeError, match=r"ON-\d+: the demo's stored JSON differs"):
+                Converter(default_policy(), {loc.id: loc for loc in ref.locations},
+                          first_customer=conv.next_customer, first_order=oid).add_stored(sc, bad, part.model)
+        conv.add_stored(sc, os_, part.model)
+    assert checked >= 3 and conv.trust_ledger

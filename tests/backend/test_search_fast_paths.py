@@ -93,3 +93,29 @@ def test_a_stored_ref_reads_as_the_general_path_reads_it(ref):
     fast = search.read(ref, ["JKT-1", "ON-SKU"])
     slow = search.read(f" {ref} ", ["JKT-1", "ON-SKU"])  # spaces: not the fast form, cleaned to it
     assert fast == slow and fast.kinds == ("ref",)
+
+
+def test_a_stored_ref_gives_the_page_the_general_path_gives(store):
+    """``ON-digits`` goes straight to its query and builds the page from the rows (no reading, no
+    hits); the page is the one the text read the general way gives (a space in front defeats the fast
+    path and is cleaned away): same summaries, same paging, same stage filter."""
+    refs = [r for (r,) in store._conn.execute("SELECT ref FROM orders ORDER BY id")]
+    stages = [None, *sorted({s for (s,) in store._conn.execute("SELECT stage FROM orders")})]
+    texts = [refs[0], refs[len(refs) // 2], refs[-1], refs[0][:-1], refs[0][:-2], refs[0][:-3], "ON-1",
+             "ON-9999999", "ON-0"]
+    compared = 0
+    for text in texts:
+        assert search.stored_ref(text) and not search.stored_ref(" " + text)
+        for stage in stages:
+            n = len(store.search_orders(" " + text, stage=stage, limit=500).items)
+            # pages that end on the last order exactly, one short of it, and past it
+            for limit, offset in ((50, 0), (2, 0), (2, 3), (1, 1), (500, 0), (max(n, 1), 0), (1, max(n - 1, 0)),
+                                  (2, max(n - 2, 0)), (2, max(n - 3, 0)), (3, n)):
+                fast = store.search_orders(text, stage=stage, limit=limit, offset=offset)
+                slow = store.search_orders(" " + text, stage=stage, limit=limit, offset=offset)
+                assert fast == slow, (text, stage, limit, offset)
+                assert fast.model_dump() == slow.model_dump()
+                compared += bool(fast.items)
+    assert compared >= 20
+    many = store.search_orders(refs[0][:-2], limit=2)  # a ref prefix: several orders, paged
+    assert many.has_more and [i.ref for i in many.items] == sorted(i.ref for i in many.items)

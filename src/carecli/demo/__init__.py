@@ -32,14 +32,15 @@ Pure Python over the engine's models: no clock, no global random, no I/O, no sql
   (cancellation, quantity reduction, short pick, appeasement); fulfilment progress does not count.
 * The bulk models are built without validation (see ``_fast``) and priced by an integer twin of
   ``pricing.price`` (``ledger.QuickPricer``); the tests prove both against validation and
-  ``price()``.
+  ``price()``. :meth:`PartGenerator.stored` gives the same business as the store keeps it, its JSON
+  written without the models (:mod:`carecli.demo.stored`, byte for byte ``model_dump_json``'s).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from ..engine.model import BillingAccount, Customer, Order, PickupLocation, Variant
 from ..engine.policy import Policy, default_policy
@@ -53,6 +54,9 @@ from .ledger import Balance, ledger_balance, order_balance
 from .scenarios import (
     SCENARIO_DESCRIPTIONS, SCENARIOS, SEED_CASE_NEW_ADDRESS, SEED_CASE_OLD_ADDRESS, SEED_CASE_REF,
 )
+
+if TYPE_CHECKING:
+    from .stored import StoredCustomer, StoredOrder
 
 DEMO_NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 """The fixed clock of the demo store and of all tests (a Friday afternoon, UTC)."""
@@ -118,6 +122,22 @@ class PartGenerator:
                 self.ref.locations, self.factory):
             customer, account = cust.models(credit, money)
             yield DemoCustomer(customer, account), order_list
+
+    def stored(self, scenarios: int, blocks: Sequence[Block]
+               ) -> Iterator[tuple["StoredCustomer", list["StoredOrder"]]]:
+        """The same run as the store keeps it: each customer's and account's JSON, each order's
+        columns, JSON and documents (:mod:`carecli.demo.stored`), written without the models."""
+        from .stored import StoredCustomer
+
+        money = self.money
+        for cust, order_list, credit in _generate_part(
+                scenarios, blocks, self.seed, self.now, self.policy, self.ref.variants,
+                self.ref.locations, self.factory, stored=True):
+            yield StoredCustomer.of(cust, money(credit, cust.currency)), order_list
+
+    def model(self, stored: "StoredOrder") -> Order:
+        """The models of an order :meth:`stored` wrote (built again from its draft)."""
+        return self.factory.finish(stored.draft)[0]
 
 
 def generate_part(

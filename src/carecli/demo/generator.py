@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from math import floor  # floor(x) costs 40 % of int(x) for x >= 0, and every random draw uses one
 from typing import Iterable, Iterator
 
-from ..engine.model import Order
 from ..engine.policy import Policy
 from .customers import Cust, random_customer
 from .ledger import PromoDiscount
@@ -133,14 +132,15 @@ class RandomBusiness:
             lst.sort(key=lambda v: v.sku)
 
     # ------------------------------------------------------------------------------------------
-    def block(self, blk: Block) -> Iterator[tuple[Cust, list[Order], int]]:
-        """The customers of one block with their orders, ``blk.orders`` orders in all."""
+    def block(self, blk: Block, stored: bool = False) -> Iterator[tuple[Cust, list, int]]:
+        """The customers of one block with their orders, ``blk.orders`` orders in all: models, or
+        with ``stored`` the orders as the store keeps them (``OrderFactory.finish_stored``)."""
         self.rng = rng = _stream(self.seed, blk.index, "business")
         counts = order_counts(self.seed, blk.index)
         no, ref = blk.first_no, blk.first_ref
         remaining = blk.orders
         now = self.now
-        finish = self.f.finish
+        finish = self.f.finish_stored if stored else self.f.finish
         for n in counts:
             if remaining <= 0:
                 return
@@ -152,7 +152,7 @@ class RandomBusiness:
                 if n > remaining:  # the last customer: cut short, the same orders as far as they go
                     n = remaining
                     del ages[n:]
-            orders: list[Order] = []
+            orders: list = []
             credit = 0
             for age in ages:
                 order, sc = finish(self.order(cust, ref, now - timedelta(0, age), age))
@@ -347,19 +347,22 @@ class RandomBusiness:
 
 
 def generate_part(scenarios: int, blocks: Iterable[Block], seed: int, now: datetime, policy: Policy,
-                  variants, locations, factory: OrderFactory | None = None
-                  ) -> Iterator[tuple[Cust, list[Order], int]]:
+                  variants, locations, factory: OrderFactory | None = None, stored: bool = False
+                  ) -> Iterator[tuple[Cust, list, int]]:
     """The first ``scenarios`` named scenarios, then the given blocks, in that order. A ``factory``
-    kept across calls keeps its caches warm (its output does not depend on them)."""
+    kept across calls keeps its caches warm (its output does not depend on them). The orders are
+    models (:class:`Order`), or with ``stored`` the orders as the store keeps them
+    (``demo.stored.StoredOrder``)."""
     if factory is None:
         factory = OrderFactory(policy, variants, locations)
+    finish = factory.finish_stored if stored else factory.finish
     if scenarios:
         for sc in build_scenarios(factory, now)[:scenarios]:
-            order, credit = factory.finish(sc.draft)
+            order, credit = finish(sc.draft)
             yield sc.customer, [order], credit
     business = RandomBusiness(factory, seed, now)
     for blk in blocks:
-        yield from business.block(blk)
+        yield from business.block(blk, stored)
 
 
 __all__ = ["BLOCK_CUSTOMERS", "Block", "Plan", "RandomBusiness", "WINDOW_DAYS", "generate_part",

@@ -19,10 +19,9 @@ from ..engine.model import DocumentItem, Order
 from ..engine.money import Money
 from ..engine.policy import Policy, TaxJurisdiction
 from ..engine.settlement import LedgerSums, ledger_sums
-from ._fast import MoneyCache, builder, maker
+from ._fast import MoneyCache, maker
 
 make_item = maker(DocumentItem)
-build_item = builder(DocumentItem)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,13 +227,24 @@ class QuickPricer:
 
 
 class DocumentWriter:
-    """Builds the ledger documents' items, sharing the immutable ones: most recur across orders."""
+    """Builds the ledger documents' items, sharing the immutable ones: most recur across orders.
 
-    def __init__(self, money: MoneyCache) -> None:
+    ``make(kind, line_id, description, minor units, currency)`` makes one item: by default a
+    :class:`DocumentItem`; the demo's stored writer passes one that writes the item's JSON instead
+    (``demo.stored``), so both get the same items from the same code.
+    """
+
+    def __init__(self, money: MoneyCache, make=None) -> None:
         self.money = money
-        self._items: dict[str, dict[tuple, DocumentItem]] = {}  # per currency
+        self._make = make if make is not None else self._model
+        self._items: dict[str, dict[tuple, object]] = {}  # per currency
 
-    def _cache(self, cur: str) -> dict[tuple, DocumentItem]:
+    def _model(self, kind: str, line_id: int | None, description: str, units: int, cur: str
+               ) -> DocumentItem:
+        return make_item(kind=kind, line_id=line_id, description=description,
+                         amount=self.money(units, cur))
+
+    def _cache(self, cur: str) -> dict[tuple, object]:
         c = self._items.get(cur)
         if c is None:
             c = self._items[cur] = {}
@@ -242,22 +252,21 @@ class DocumentWriter:
             c.clear()
         return c
 
-    def item(self, kind: str, line_id: int | None, description: str, units: int, cur: str
-             ) -> DocumentItem:
+    def item(self, kind: str, line_id: int | None, description: str, units: int, cur: str):
         cache = self._cache(cur)
         key = (kind, line_id, description, units)
         it = cache.get(key)
         if it is None:
-            it = cache[key] = make_item(kind=kind, line_id=line_id, description=description,
-                                        amount=self.money(units, cur))
+            it = cache[key] = self._make(kind, line_id, description, units, cur)
         return it
 
     def invoice_items(self, q: Quick, vs: Sequence, qtys: Sequence[int], cur: str, tax_label: str
-                      ) -> tuple[DocumentItem, ...]:
+                      ) -> tuple:
         """LINE items (net of tax and discounts), SHIPPING (net of tax), TAX: they sum to the total.
         """
         cache = self._cache(cur)
         get = cache.get
+        make = self._make
         items = []
         inclusive = q.inclusive
         lid = 0
@@ -267,22 +276,19 @@ class DocumentWriter:
             key = (lid, v.sku, qty, amount)  # the description follows from sku and quantity
             it = get(key)
             if it is None:
-                it = cache[key] = make_item(kind="LINE", line_id=lid,
-                                            description=f"{v.description} × {qty}",
-                                            amount=self.money(amount, cur))
+                it = cache[key] = make("LINE", lid, f"{v.description} × {qty}", amount, cur)
             items.append(it)
         ship_tax = q.shipping_tax
         if q.shipping:
             items.append(self.item("SHIPPING", None, "Shipping",
                                    q.shipping - ship_tax if inclusive else q.shipping, cur))
         tax = sum(q.taxes) + ship_tax
-        if tax:  # tax amounts rarely repeat: built, not cached
-            items.append(build_item({"kind": "TAX", "line_id": None, "description": tax_label,
-                                     "amount": Money.from_minor(tax, cur)}))
+        if tax:  # tax amounts rarely repeat: made, not cached
+            items.append(make("TAX", None, tax_label, tax, cur))
         return tuple(items)
 
     def memo_items(self, before: Quick, after: Quick, vs: Sequence, removed: Sequence[int],
-                   cur: str, tax_label: str) -> tuple[DocumentItem, ...]:
+                   cur: str, tax_label: str) -> tuple:
         """One item per line whose net changed, shipping and tax: what the memo credits."""
         items = []
         for i, v in enumerate(vs):

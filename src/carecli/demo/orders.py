@@ -128,6 +128,77 @@ class Draft:
         return self.ship is None
 
 
+class ModelWriter:
+    """What :meth:`OrderFactory.finish` makes of an order: the engine's models (built without
+    validation). ``demo.stored.StoredWriter`` has the same methods and writes the store's rows and
+    JSON instead; the finishing logic (money, documents, buckets) is the factory's, shared by both."""
+
+    def __init__(self, money: MoneyCache) -> None:
+        self.money = money
+        self.docs = DocumentWriter(money)
+        self.single: dict[tuple, tuple] = {}  # one-line orders: (grand total, invoice items)
+
+    def invoice(self, inv_id: str, ref: str, items: tuple, total: int, cur: str, at: datetime,
+                pm: str) -> Invoice:
+        return build_invoice({
+            "doc": "INVOICE", "id": inv_id, "order_ref": ref, "type": "ORDER", "items": items,
+            "total": self.money(total, cur), "created_at": at, "payment_method_id": pm})
+
+    def payment(self, pay_id: str, ref: str, inv_id: str, pm: str, amount: int, cur: str,
+                at: datetime) -> Payment:
+        return build_payment({
+            "doc": "PAYMENT", "id": pay_id, "order_ref": ref, "invoice_id": inv_id,
+            "payment_method_id": pm, "amount": self.money(amount, cur), "created_at": at})
+
+    def memo(self, cm_id: str, ref: str, inv_id: str, mtype: str, reason: str, items: tuple,
+             total: int, cur: str, at: datetime) -> CreditMemo:
+        return build_memo({
+            "doc": "CREDIT_MEMO", "id": cm_id, "order_ref": ref, "invoice_id": inv_id,
+            "type": mtype, "reason_code": reason, "items": items,
+            "total": self.money(total, cur), "created_at": at})
+
+    def refund(self, rf_id: str, ref: str, cm_id: str, pm: str, amount: int, cur: str,
+               at: datetime) -> Refund:
+        return build_refund({
+            "doc": "REFUND", "id": rf_id, "order_ref": ref, "credit_memo_id": cm_id,
+            "payment_method_id": pm, "amount": self.money(amount, cur), "created_at": at})
+
+    def store_credit(self, sc_id: str, ref: str, cm_id: str, amount: int, cur: str,
+                     at: datetime) -> StoreCredit:
+        return build_store_credit({
+            "doc": "STORE_CREDIT", "id": sc_id, "order_ref": ref, "credit_memo_id": cm_id,
+            "amount": self.money(amount, cur), "created_at": at})
+
+    def line(self, v: VInfo, cur: str, b: tuple) -> Line:
+        """``b``: the buckets (line_id, ordered, cancelled, short_picked, allocated, picked, packed,
+        backordered, dispatched, ready, delivered, backorder_expected, delivered_at)."""
+        # A copy of the variant's line template (every field, in order) with the buckets set:
+        # a third of the cost of a 21-key dict literal.
+        f = v.line_templates[cur].copy()
+        (f["line_id"], f["ordered"], f["cancelled"], f["short_picked"], f["allocated"], f["picked"],
+         f["packed"], f["backordered"], f["dispatched"], f["ready"], f["delivered"],
+         f["backorder_expected"], f["delivered_at"]) = b
+        return build_line(f)
+
+    def discount(self, p: PromoDiscount, label: str, cur: str) -> Discount:
+        return build_discount({
+            "id": p.id, "line_id": None,
+            "percent": Decimal(p.percent[0]) / Decimal(p.percent[1]) if p.percent else None,
+            "amount": self.money(p.amount, cur) if p.amount is not None else None,
+            "reason_code": "", "appeasement": False, "label": label})
+
+    def order(self, d: "Draft", ref: str, version: int, lines: list, discounts: tuple,
+              documents: list, total: int) -> Order:
+        """``total``: the grand total in minor units (Σ invoices − Σ non-appeasement memos)."""
+        return build_order({
+            "ref": ref, "version": version, "customer_id": d.customer_id,
+            "billing_account_id": d.account_id, "market": d.market, "currency": d.currency,
+            "tax_mode": "INCLUSIVE" if d.inclusive else "EXCLUSIVE", "channel": d.channel,
+            "placed_at": d.placed, "lines": tuple(lines), "fulfilment": d.fulfilment,
+            "discounts": discounts, "payment_method_id": d.payment_method_id,
+            "documents": tuple(documents)})
+
+
 class OrderFactory:
     """Prices and finishes drafts. One per generation run (it caches shared immutable pieces)."""
 
@@ -136,11 +207,21 @@ class OrderFactory:
         self.policy = policy
         self.pricer = QuickPricer(policy)
         self.money = MoneyCache()
-        self.docs = DocumentWriter(self.money)
+        self.models = ModelWriter(self.money)
+        self.docs = self.models.docs
         self.variants = {v.sku: VInfo.of(v) for v in variants}
         self.locations = {loc.id: loc for loc in locations}
         self._collect: dict[str, tuple] = {}
-        self._single: dict[tuple, tuple] = {}  # one-line orders: (grand total, invoice items)
+        self._stored = None
+
+    @property
+    def stored(self):
+        """The writer of :meth:`finish_stored` (``demo.stored.StoredWriter``), made on first use."""
+        if self._stored is None:
+            from .stored import StoredWriter
+
+            self._stored = StoredWriter(self.locations)
+        return self._stored
 
     # -- fulfilment choices ------------------------------------------------------------------------
     def rate_for(self, address: Address) -> Rate:
@@ -165,21 +246,23 @@ class OrderFactory:
     # -- finishing ---------------------------------------------------------------------------------
     def finish(self, d: Draft) -> tuple[Order, int]:
         """The order, and the store credit (minor units) it issued to the customer's account."""
+        return self.finish_with(d, self.models)
+
+    def finish_stored(self, d: Draft):
+        """The order as the store keeps it (``demo.stored.StoredOrder``: its row's columns, its JSON
+        and its documents' rows), and the store credit it issued: what :meth:`finish` gives, written
+        without building the models."""
+        return self.finish_with(d, self.stored)
+
+    def finish_with(self, d: Draft, w):
+        """Price the draft, write its documents and lines through ``w`` (a :class:`ModelWriter` or a
+        ``StoredWriter``), and return ``(w.order(...), store credit issued)``."""
         cur = d.currency
-        money = self.money
         n = d.ref_no
         ref = f"ON-{n}"
         lines = d.lines
-        vs = []
-        units = []
-        exempt = []
-        qtys = []
-        for ln in lines:
-            v = ln.v
-            vs.append(v)
-            units.append(v.prices[cur])
-            exempt.append(v.exempt)
-            qtys.append(ln.ordered)
+        vs = [ln.v for ln in lines]
+        qtys = [ln.ordered for ln in lines]
         promos = (d.promo[0],) if d.promo else ()
         tax_label = d.rate.label_inclusive if d.inclusive else d.rate.label_exclusive
         # Nearly half the orders are one line with nothing taken off: their price and invoice items
@@ -187,15 +270,18 @@ class OrderFactory:
         key = None
         if len(lines) == 1 and not promos and not d.events:
             key = (vs[0].sku, qtys[0], cur, id(d.rate), d.inclusive, d.ship)
-            hit = self._single.get(key)
+            hit = w.single.get(key)
+        units = exempt = ()
         if key is None or hit is None:
+            units = [v.prices[cur] for v in vs]
+            exempt = [v.exempt for v in vs]
             before = self.pricer.price(units, qtys, exempt, promos, d.rate, d.inclusive, d.ship)
-            grand = Money.from_minor(before.grand, cur)
-            items = self.docs.invoice_items(before, vs, qtys, cur, tax_label)
+            grand = before.grand
+            items = w.docs.invoice_items(before, vs, qtys, cur, tax_label)
             if key is not None:
-                if len(self._single) > 100_000:
-                    self._single.clear()
-                self._single[key] = (grand, items)
+                if len(w.single) > 100_000:
+                    w.single.clear()
+                w.single[key] = (grand, items)
         else:
             grand, items = hit
             before = None  # not needed: a cached order has no money events
@@ -203,76 +289,67 @@ class OrderFactory:
         pm = d.payment_method_id
         placed = d.placed
         documents: list = [
-            build_invoice({
-                "doc": "INVOICE", "id": inv_id, "order_ref": ref, "type": "ORDER", "items": items,
-                "total": grand, "created_at": placed, "payment_method_id": pm}),
-            build_payment({
-                "doc": "PAYMENT", "id": f"PAY-{n}", "order_ref": ref, "invoice_id": inv_id,
-                "payment_method_id": pm, "amount": grand, "created_at": placed}),
+            w.invoice(inv_id, ref, items, grand, cur, placed, pm),
+            w.payment(f"PAY-{n}", ref, inv_id, pm, grand, cur, placed),
         ]
         version = 1
         store_credit = 0
+        total = grand
         cancelled = short = None
         if d.events:
             cancelled = [0] * len(lines)
             short = [0] * len(lines)
-            version, store_credit = self._replay(d, ref, inv_id, before, units, exempt, promos,
-                                                 tax_label, documents, cancelled, short)
+            version, store_credit, credited = self._replay(
+                d, w, ref, inv_id, before, units, exempt, promos, tax_label, documents, cancelled,
+                short)
+            total -= credited
 
         collect = d.collect
         out_lines = []
+        line = w.line
         for i, (ln, v) in enumerate(zip(lines, vs)):
-            # A copy of the variant's line template (every field, in order) with the buckets set:
-            # a third of the cost of a 21-key dict literal.
-            f = v.line_templates[cur].copy()
-            f["line_id"] = i + 1
-            f["ordered"] = q = ln.ordered
+            ordered = q = ln.ordered
+            c = s = 0
             if cancelled is not None and cancelled[i]:
-                f["cancelled"] = cancelled[i]
-                f["short_picked"] = short[i]
-                q -= cancelled[i]
+                c = cancelled[i]
+                s = short[i]
+                q -= c
+            al = pk = pa = bo = di = re = de = 0
+            boe = dat = None
             if q > 0:
                 step = ln.step
                 if ln.backorder_expected is not None:
-                    f["backordered"] = q
-                    f["backorder_expected"] = ln.backorder_expected
+                    bo = q
+                    boe = ln.backorder_expected
                 elif step >= ALLOCATED:
-                    f["allocated"] = q
+                    al = q
                     if step >= PICKED:
-                        f["picked"] = q
+                        pk = q
                         if step >= PACKED:
-                            f["packed"] = q
+                            pa = q
                             if step >= DISPATCHED:
-                                f["dispatched"] = q
+                                di = q
                                 if collect and step >= READY:
-                                    f["ready"] = q
+                                    re = q
                                 if step >= DELIVERED:
-                                    f["delivered"] = q
-                                    f["delivered_at"] = ln.delivered_at
-            out_lines.append(build_line(f))
+                                    de = q
+                                    dat = ln.delivered_at
+            out_lines.append(line(v, cur, (i + 1, ordered, c, s, al, pk, pa, bo, di, re, de, boe,
+                                           dat)))
         discounts: tuple = ()
         if d.promo:
-            p, label = d.promo
-            discounts = (build_discount({
-                "id": p.id, "line_id": None,
-                "percent": Decimal(p.percent[0]) / Decimal(p.percent[1]) if p.percent else None,
-                "amount": money(p.amount, cur) if p.amount is not None else None,
-                "reason_code": "", "appeasement": False, "label": label}),)
-        order = build_order({
-            "ref": ref, "version": version, "customer_id": d.customer_id,
-            "billing_account_id": d.account_id, "market": d.market, "currency": cur,
-            "tax_mode": "INCLUSIVE" if d.inclusive else "EXCLUSIVE", "channel": d.channel,
-            "placed_at": placed, "lines": tuple(out_lines), "fulfilment": d.fulfilment,
-            "discounts": discounts, "payment_method_id": pm, "documents": tuple(documents)})
-        return order, store_credit
+            discounts = (w.discount(d.promo[0], d.promo[1], cur),)
+        return w.order(d, ref, version, out_lines, discounts, documents, total), store_credit
 
-    def _replay(self, d: Draft, ref: str, inv_id: str, before, units, exempt, promos, tax_label,
-                documents: list, cancelled: list[int], short: list[int]) -> tuple[int, int]:
+    def _replay(self, d: Draft, w, ref: str, inv_id: str, before, units, exempt, promos,
+                tax_label, documents: list, cancelled: list[int], short: list[int]
+                ) -> tuple[int, int, int]:
         """Apply the draft's money events in order: a credit memo each, settled; the units taken off
-        each line are added up in ``cancelled`` (and ``short`` for short picks)."""
+        each line are added up in ``cancelled`` (and ``short`` for short picks). Returns the version,
+        the store credit issued and the total of the memos that change the price (all but
+        appeasements)."""
         cur = d.currency
-        money = self.money
-        docs = self.docs
+        docs = w.docs
         lines = d.lines
         n = d.ref_no
         vs = [ln.v for ln in lines]
@@ -280,6 +357,7 @@ class OrderFactory:
         captured = before.grand
         refunded = 0
         store_credit = 0
+        credited = 0
         for k, ev in enumerate(d.events, start=1):
             if ev.kind == "appease":
                 amount = ev.units
@@ -305,27 +383,22 @@ class OrderFactory:
                 items = docs.memo_items(before, after, vs, removed, cur, tax_label)
                 mtype = _MEMO_TYPE[ev.kind]
                 before = after
+                credited += amount
             cm_id = f"CM-{n}-{k}"
-            documents.append(build_memo({
-                "doc": "CREDIT_MEMO", "id": cm_id, "order_ref": ref, "invoice_id": inv_id,
-                "type": mtype, "reason_code": ev.reason, "items": items,
-                "total": money(amount, cur), "created_at": ev.at}))
+            documents.append(w.memo(cm_id, ref, inv_id, mtype, ev.reason, items, amount, cur,
+                                    ev.at))
             # Settle: the original payment first, up to what it paid and is not yet refunded.
             to_card = min(amount, captured - refunded) if ev.settle == "refund" else 0
             if to_card:
                 refunded += to_card
-                documents.append(build_refund({
-                    "doc": "REFUND", "id": f"RF-{n}-{k}", "order_ref": ref,
-                    "credit_memo_id": cm_id, "payment_method_id": d.payment_method_id,
-                    "amount": money(to_card, cur), "created_at": ev.at}))
+                documents.append(w.refund(f"RF-{n}-{k}", ref, cm_id, d.payment_method_id, to_card,
+                                          cur, ev.at))
             rest = amount - to_card
             if rest:
                 store_credit += rest
-                documents.append(build_store_credit({
-                    "doc": "STORE_CREDIT", "id": f"SC-{n}-{k}", "order_ref": ref,
-                    "credit_memo_id": cm_id, "amount": money(rest, cur), "created_at": ev.at}))
+                documents.append(w.store_credit(f"SC-{n}-{k}", ref, cm_id, rest, cur, ev.at))
             version += 1
-        return version, store_credit
+        return version, store_credit, credited
 
 
 _MEMO_TYPE = {"cancel": "CANCELLATION", "reduce": "AMENDMENT", "short": "SHORT_PICK"}

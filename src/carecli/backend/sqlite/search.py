@@ -37,9 +37,11 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Callable, Sequence
 
-from ...engine.money import Money
+from ...engine.construct import builder
+from ...engine.money import MINOR_UNITS, Money
 from ..search_types import MatchKind, OrderSummary, SearchPage
 
 REF_PREFIX = "ON-"
@@ -71,6 +73,9 @@ _CALLING_CODES = sorted(["1", "7", "20", "27", "30", "31", "32", "33", "34", "36
                          "44", "45", "46", "47", "48", "49", "52", "55", "60", "61", "64", "65", "81",
                          "82", "86", "91", "353", "852", "971", "973", "965", "968"],
                         key=len, reverse=True)
+_CALLING_CODE_SET = frozenset(_CALLING_CODES)
+_NON_DIGITS = re.compile(r"\D")
+_CODE_THEN_SEPARATOR = re.compile(r"\+\s*(\d{1,3})[\s\-.()]")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -84,17 +89,25 @@ def email_key(email: str) -> str:
 
 def phone_keys(phone: str) -> tuple[str, str]:
     """(all digits, national digits) of a stored phone number."""
-    digits = re.sub(r"\D", "", phone)
+    rest = phone[1:]
+    if phone[:1] == "+" and rest.isascii() and rest.isdecimal():  # E.164 as stored: +13125550134
+        return rest, _national(rest)
+    digits = _NON_DIGITS.sub("", phone)
     text = phone.strip()
     if not text.startswith("+"):
         return digits, digits[1:] if digits.startswith("0") else digits
-    m = re.match(r"\+\s*(\d{1,3})[\s\-.()]", text)
+    m = _CODE_THEN_SEPARATOR.match(text)
     if m:
         return digits, digits[len(m.group(1)):]
-    for cc in _CALLING_CODES:
-        if digits.startswith(cc):
-            return digits, digits[len(cc):]
-    return digits, digits
+    return digits, _national(digits)
+
+
+def _national(digits: str) -> str:
+    """The digits after the longest calling code they start with (all of them if none)."""
+    for n in (3, 2, 1):
+        if digits[:n] in _CALLING_CODE_SET:
+            return digits[n:]
+    return digits
 
 
 def postcode_key(postcode: str) -> str:
@@ -449,40 +462,59 @@ def run(conn: sqlite3.Connection, reading: Reading, stage: str | None, limit: in
     return merged[offset:offset + limit], len(merged) > offset + limit
 
 
-_SUMMARY_SET = set(OrderSummary.model_fields)
-_new = object.__new__
-_set = object.__setattr__
+_build_summary = builder(OrderSummary)
+_build_page = builder(SearchPage)
+_EXPONENT = {cur: -n for cur, n in MINOR_UNITS.items()}  # Decimal(minor units).scaleb(e) is the amount
+_money_exact = Money._exact
 
 
-def summary(row: Row, kind: MatchKind, _money=Money.from_minor) -> OrderSummary:
+def summary(row: Row, kind: MatchKind, _epoch=EPOCH, _td=timedelta, _dec=Decimal) -> OrderSummary:
     """An OrderSummary from a COLS row, built without validation (the row is the store's own).
 
     ``model_construct`` walks every field in Python and would cost more than the query; this sets the
-    instance's fields directly, as ``model_construct`` does for a model whose fields are all given.
+    instance's state directly (:func:`carecli.engine.construct.builder`), with its ``placed_at`` and
+    ``total`` made as ``from_micros`` and ``Money.from_minor`` make them.
     ``tests/backend/test_search.py`` checks the result equals a validated summary.
     """
-    m = _new(OrderSummary)
-    _set(m, "__dict__", {
-        "ref": row[1], "placed_at": from_micros(row[2]), "customer_name": row[3], "email": row[4],
-        "stage": row[5], "total": _money(row[6], row[7]), "items": row[8], "postcode": row[9],
-        "matched": kind,
+    cur = row[7]
+    e = _EXPONENT.get(cur)
+    return _build_summary({
+        "ref": row[1], "placed_at": _epoch + _td(0, 0, row[2]), "customer_name": row[3], "email": row[4],
+        "stage": row[5],
+        "total": Money.from_minor(row[6], cur) if e is None else _money_exact(_dec(row[6]).scaleb(e), cur),
+        "items": row[8], "postcode": row[9], "matched": kind,
     })
-    _set(m, "__pydantic_fields_set__", _SUMMARY_SET)  # shared: frozen models never change it in place
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
-    return m
-
-
-_PAGE_SET = set(SearchPage.model_fields)
 
 
 def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
          kinds: tuple[MatchKind, ...]) -> SearchPage:
     """A SearchPage built the same way as :func:`summary` (its fields are all given and valid)."""
-    m = _new(SearchPage)
-    _set(m, "__dict__", {"items": items, "offset": offset, "limit": limit, "has_more": has_more,
-                         "kinds": kinds})
-    _set(m, "__pydantic_fields_set__", _PAGE_SET)  # shared, as in summary()
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
-    return m
+    return _build_page({"items": items, "offset": offset, "limit": limit, "has_more": has_more,
+                        "kinds": kinds})
+
+
+# --------------------------------------------------------------------------------------------------
+# The exact ref: the commonest lookup, straight from the text to the query and from the rows to the page
+# --------------------------------------------------------------------------------------------------
+
+_REF_KINDS: tuple[MatchKind, ...] = ("ref",)
+
+
+def stored_ref(text: object) -> bool:
+    """Whether the text is a ref as the store writes it (``ON-`` and digits): :func:`read` reads it as
+    that ref and nothing else, so :func:`ref_rows` and :func:`ref_page` give the page :func:`run` would."""
+    return type(text) is str and len(text) <= MAX_QUERY and _EXACT_REF.fullmatch(text) is not None
+
+
+def ref_rows(conn: sqlite3.Connection, ref: str, stage: str | None, limit: int, offset: int) -> list[Row]:
+    """The COLS rows of a ref reading's page, and one more when there are more (``search_ref``'s query)."""
+    if stage:
+        return conn.execute(_REF_SQL[" AND o.stage = ?"], (ref, _next_prefix(ref), stage, limit + 1, offset)
+                            ).fetchall()
+    return conn.execute(_REF_SQL[""], (ref, _next_prefix(ref), limit + 1, offset)).fetchall()
+
+
+def ref_page(rows: list[Row], offset: int, limit: int) -> SearchPage:
+    """The page of :func:`ref_rows`' rows: every row matched as a ref."""
+    return _build_page({"items": [summary(r, "ref") for r in rows[:limit]], "offset": offset, "limit": limit,
+                        "has_more": len(rows) > limit, "kinds": _REF_KINDS})

@@ -480,6 +480,11 @@ class SqliteStore:
             limit = max(1, min(int(limit), 500))
         if type(offset) is not int or not 0 <= offset <= 100_000:
             offset = max(0, min(int(offset), 100_000))
+        if _search.stored_ref(query):
+            # a whole stored ref (ON-1234567): straight to its query, the lock held only for the query
+            st = stage if stage else None
+            return _search.ref_page(self._read(lambda c: _search.ref_rows(c, query, st, limit, offset)),
+                                    offset, limit)
         if self._search_skus is None:
             # the catalog's skus, read once: the search needs only these, not the validated catalog
             self._search_skus = self._read(lambda c: [s for (s,) in c.execute(
