@@ -41,7 +41,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--store", required=True)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--query", default="whitfield")
+    ap.add_argument("--query", default="whitfield,smith",
+                    help="texts typed one key at a time (comma-separated; the box is cleared between them)")
     ap.add_argument("--cursor-moves", type=int, default=45, help="Down keys per run in the result list")
     ap.add_argument("--role", default="supervisor", choices=("agent", "supervisor"),
                     help="supervisor (default) opens the store read-only, so a shared bench store is never written")
@@ -60,7 +61,7 @@ def main() -> int:
                 name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py"), "--input"])
                 tm.wait_for(name, "READY")
                 time.sleep(0.5)
-                for ch in args.query:
+                for ch in args.query.replace(",", ""):
                     time.sleep(0.15)
                     before = tm.screen(name)
                     k0 = time.perf_counter()
@@ -82,24 +83,25 @@ def main() -> int:
                 launch.append(t)
                 time.sleep(1.0)
                 mem.append(rss_mib(tm.pid(name)))
-                for ch in args.query:
-                    time.sleep(0.15)
-                    before = tm.screen(name)
-                    rows_before = before.splitlines()[4:10]
-                    k0 = time.perf_counter()
-                    tm.keys(name, ch, literal=True)
-                    tm.wait_change(name, before)
-                    echo.append(time.perf_counter() - k0)
-                    try:
-                        while tm.screen(name).splitlines()[4:10] == rows_before:
-                            if time.perf_counter() - k0 > 2:
-                                raise TimeoutError
-                            time.sleep(0.001)
-                        refresh.append(time.perf_counter() - k0)
-                    except TimeoutError:
-                        pass  # same rows for this prefix: nothing to time
-                tm.keys(name, "C-u")
-                tm.wait_for(name, "1–")  # the first page of the most recent orders again
+                for query in args.query.split(","):
+                    for ch in query:
+                        time.sleep(0.15)
+                        before = tm.screen(name)
+                        rows_before = before.splitlines()[4:10]
+                        k0 = time.perf_counter()
+                        tm.keys(name, ch, literal=True)
+                        tm.wait_change(name, before)
+                        echo.append(time.perf_counter() - k0)
+                        try:
+                            while tm.screen(name).splitlines()[4:10] == rows_before:
+                                if time.perf_counter() - k0 > 2:
+                                    raise TimeoutError
+                                time.sleep(0.001)
+                            refresh.append(time.perf_counter() - k0)
+                        except TimeoutError:
+                            pass  # same rows for this prefix: nothing to time
+                    tm.keys(name, "C-u")
+                    tm.wait_for(name, "by most recent")  # the first page of the most recent orders again
                 time.sleep(0.5)
                 before = tm.screen(name, escapes=True)
                 tm.keys(name, "Enter")  # from the search box to the results (more than one row)
