@@ -405,11 +405,12 @@ def _name_newest(conn, match: str, stage, n, off) -> list[Hit]:
         if not custs:
             break
         ph = ",".join("?" * len(custs))
-        rows = conn.execute(f"SELECT {COLS}, o.customer FROM {_ORDERS} WHERE o.customer IN ({ph}){st}",
-                            (*custs, *sp)).fetchall()
-        part = [Hit((T_NAME, 0.0, -r[10], -r[2], -r[0]), "name", r[:10]) for r in rows]
-        part.sort(key=lambda h: h.key)
-        hits += part
+        # in the list's order (customer newest first, then each one's orders most recent first), and
+        # only as many as the page still needs: the batch's orders beyond it are never built
+        rows = conn.execute(f"SELECT {COLS}, o.customer FROM {_ORDERS} WHERE o.customer IN ({ph}){st} "
+                            "ORDER BY o.customer DESC, o.placed_at DESC, o.id DESC LIMIT ?",
+                            (*custs, *sp, need - len(hits))).fetchall()
+        hits += [Hit((T_NAME, 0.0, -r[10], -r[2], -r[0]), "name", r[:10]) for r in rows]
         if len(custs) < batch:
             break
         below = custs[-1]
