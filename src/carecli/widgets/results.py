@@ -141,6 +141,9 @@ class ResultsTable(ScrollView, can_focus=True, inherit_bindings=False):
     def _on_blur(self, event: events.Blur) -> None:
         self._restyle()
 
+    def _on_resize(self, event: events.Resize) -> None:
+        self._restyle()  # the lines are as wide as the widget (a scroll bar coming or going changes it)
+
     def _restyle(self) -> None:
         self._strips.clear()
         self._header = None
