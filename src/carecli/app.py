@@ -7,6 +7,7 @@ UI never waits on the store or the network.
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -40,9 +41,11 @@ class CareApp(App[None]):
 
     def __init__(self, backend: Backend, settings: Settings | None = None, *,
                  warnings: Iterable[str] = (), clock: Callable[[], datetime] | None = None,
-                 extra_themes: Iterable[Any] = (), first_page: Future | None = None) -> None:
+                 extra_themes: Iterable[Any] = (), first_page: Future | None = None,
+                 freeze_start: bool = False) -> None:
         super().__init__()
         self._first_page = first_page  # the most recent orders, read while the app started (tui.run)
+        self._freeze_start = freeze_start
         self.backend = backend
         self.settings = settings or Settings()
         self.read_only = bool(backend.read_only or self.settings.effective_read_only)
@@ -86,6 +89,12 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+        if self._freeze_start:
+            # What the start built (modules, classes, the first screen) lives as long as the app: out
+            # of the garbage collector's view, so that a full collection while the agent types scans
+            # only what came later (otherwise a pause of tens of milliseconds, at any keystroke). Only
+            # for the process's one app (tui.run): objects frozen are never collected as cycles.
+            self.call_after_refresh(gc.freeze)
 
     def take_first_page(self) -> SearchPage | None:
         """The first page of results read during the start, if it has come (once); None otherwise, and

@@ -126,7 +126,7 @@ def run(flags: dict[str, Any]) -> int:
     themes, theme_warnings = user_themes(sorted(theme_dir.glob("*.toml")) if theme_dir.is_dir() else [])
     try:
         CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes,
-                first_page=first_page).run()
+                first_page=first_page, freeze_start=True).run()
     finally:
         backend.close()
     return 0

@@ -65,3 +65,24 @@ async def test_a_failed_prefetch_is_asked_again_by_the_screen(store_path):
             assert len(result_refs(app)) == app.settings.ui.page_size
     finally:
         store.close()
+
+
+@pytest.mark.asyncio
+async def test_the_start_is_frozen_out_of_the_collectors_view_only_when_asked(store_path):
+    """``freeze_start`` (what ``tui.run`` passes) moves what the start built out of the garbage
+    collector's view after the first frame; an app made without it (every other test's) does not."""
+    import gc
+
+    gc.unfreeze()
+    try:
+        for freeze in (False, True):
+            store = SqliteStore.open(store_path, role="agent", clock=fixed_clock)
+            app = SteadyCareApp(store, Settings(actor=ACTOR), clock=fixed_clock, freeze_start=freeze)
+            try:
+                async with app.run_test(size=(80, 24)) as pilot:
+                    await search_loaded(pilot)
+                    assert (gc.get_freeze_count() > 0) is freeze
+            finally:
+                store.close()
+    finally:
+        gc.unfreeze()

@@ -107,6 +107,7 @@ class SearchScreen(InstantFrames, Screen[None]):
 
     def on_mount(self) -> None:
         self._columns()
+        self.query_one("#query", QueryInput).typed = self._text_changed
         first = self.app.take_first_page()
         if first is not None and first.offset == 0 and first.limit == self.app.settings.ui.page_size:
             self._show(first)  # read while the app started: in the first frame
@@ -114,9 +115,8 @@ class SearchScreen(InstantFrames, Screen[None]):
             self._run()
 
     # -- searching ----------------------------------------------------------------------------------
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "query":
-            return
+    def _text_changed(self, _text: str) -> None:
+        """The search text changed (QueryInput.typed: called before the key's echo is drawn)."""
         self._offset = 0
         if self._debounce is not None:
             self._debounce.stop()
