@@ -180,6 +180,24 @@ async def test_the_setting_turns_it_off(app_factory, writes):
 
 
 @pytest.mark.asyncio
+async def test_a_failing_echo_loses_no_key(app_factory, writes, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("broken echo")
+
+    monkeypatch.setattr(echo, "echo_sequence", broken)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await search_loaded(pilot)
+        await pilot.press("w", "h")
+        await settled(pilot)
+        box = app.screen.query_one("#query", QueryInput)
+        assert box.value == "wh" and writes == []
+        assert not box.local_echo  # off after the first failure, logged once
+        assert [r.message for r in caplog.records if "local echo" in r.message] == [
+            "local echo failed: turned off in this search box"]
+
+
+@pytest.mark.asyncio
 async def test_a_headless_driver_gets_nothing(app_factory):
     """Without the seam above: a test's headless driver is no terminal, and nothing is written to it."""
     app = app_factory()
@@ -276,14 +294,15 @@ async def test_nothing_is_echoed_while_the_box_waits_for_a_repaint(writes):
 
 
 class _Driver:
-    """Stands in for a driver's two flags (an inline or headless terminal driver cannot be started
-    inside a test's event loop); ``write`` is what would be returned."""
+    """Stands in for a driver's two flags and its ``write`` (an inline or headless terminal driver cannot
+    be started inside a test's event loop)."""
 
     def __init__(self, headless: bool, inline: bool) -> None:
         self.is_headless, self.is_inline = headless, inline
+        self.written: list[str] = []
 
-    def write(self, data: str) -> None:  # pragma: no cover - never called
-        raise AssertionError
+    def write(self, data: str) -> None:
+        self.written.append(data)
 
 
 @pytest.mark.asyncio
@@ -293,8 +312,11 @@ async def test_only_a_full_screen_terminal_gets_the_echo():
         await pilot.pause()
         real = app._driver
         try:
-            app._driver = _Driver(headless=False, inline=False)
-            assert echo.terminal_writer(app.box) == app._driver.write
+            app._driver = terminal = _Driver(headless=False, inline=False)
+            write = echo.terminal_writer(app.box)
+            assert write is not None
+            write("\x1b[2;4Hx")
+            assert terminal.written == ["\x1b[2;4Hx"]
             app._driver = _Driver(headless=False, inline=True)
             assert echo.terminal_writer(app.box) is None
             app._driver = _Driver(headless=True, inline=False)

@@ -38,11 +38,11 @@ terminal does not show it half drawn; these few cells are one write.
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Callable
 
 from rich.control import Control
 from textual._styles_cache import StylesCache
-from textual.errors import NoWidget
 from textual.geometry import Offset, Region
 from textual.widgets.input import Selection
 
@@ -53,6 +53,10 @@ if TYPE_CHECKING:
 _ALLOWED = re.compile(r"(?:\x1b\[[0-9]+;[0-9]+H|\x1b\[[0-9;]*m|[ -~])*")
 _SEQUENCES = re.compile(r"\x1b\[[0-9;]*[Hm]")
 
+_now = time.perf_counter
+_HANDOVER_S = 0.002  # at most this long for the writer thread to take the echo
+_NAP_S = 0.00005
+
 
 def is_echo_char(character: str | None) -> bool:
     """One printable ASCII character (one cell wide, no escape, no control)."""
@@ -60,18 +64,56 @@ def is_echo_char(character: str | None) -> bool:
 
 
 def terminal_writer(widget: Input) -> Callable[[str], None] | None:
-    """The app driver's ``write`` when the app draws on a real terminal in full-screen mode, else None."""
+    """A function that writes to the app's terminal through its driver, or None when the app does not
+    draw on a real terminal in full-screen mode (a test's headless driver, inline mode, a batch)."""
     app = widget.app
     driver = app._driver
     if (driver is None or driver.is_headless or driver.is_inline or not app._running or app._closed
             or app._batch_count):
         return None
-    return driver.write
+    queue = getattr(getattr(driver, "_writer_thread", None), "_queue", None)
+
+    def write(sequence: str) -> None:
+        driver.write(sequence)
+        # The writer thread needs the interpreter to write, and the key's own work (the insert, the
+        # query's start, the frame) would otherwise hold it for up to the switch interval (5 ms): let
+        # the writer take it until it has our bytes (it holds the interpreter until the write to the
+        # terminal, where it lets go). Bounded: frames queued before ours go first.
+        if queue is not None:
+            deadline = _now() + _HANDOVER_S
+            while queue.qsize() and _now() < deadline:
+                time.sleep(_NAP_S)
+
+    return write
 
 
-def echo_sequence(widget: Input, new_value: str) -> str | None:
-    """The bytes that draw ``new_value`` (the value and one character) on the terminal as the next frame
-    will, or None when this change must take the normal path. Called before the value is set."""
+def shows_as_is(widget: Input) -> bool:
+    """No layout, scroll or repaint is pending that would change what the terminal shows of the
+    widget: the cells on the terminal are the widget as it is now."""
+    screen = widget.screen
+    return not (screen._layout_required or screen._scroll_required or screen._repaint_required
+                or screen._recompose_required or widget._repaint_required or widget._layout_required
+                or widget in screen._dirty_widgets)
+
+
+def _on_top(widget: Input, cells: Region) -> bool:
+    """The widget is what the screen shows on every one of ``cells`` (nothing drawn over it there)."""
+    rows = widget.screen._compositor.layers_visible  # per row, the visible widgets, top-most first
+    if not 0 <= cells.y < len(rows):
+        return False
+    for other, cropped, _region in rows[cells.y]:
+        if other.visible and cropped.overlaps(cells):
+            return other is widget and cropped.contains_region(cells)
+    return False
+
+
+def echo_sequence(widget: Input, new_value: str, *, shown: bool | None = None) -> str | None:
+    """The bytes that draw ``new_value`` (the value and one character more) on the terminal as the next
+    frame will, or None when this change must take the normal path. Called before the value is set.
+
+    ``shown``: whether the terminal showed the widget as it was (:func:`shows_as_is`) when the key
+    arrived, before the Input's handling made its cursor visible again (which changes only the cell the
+    character is written to); default: checked now."""
     value = widget.value
     if len(new_value) != len(value) + 1 or not new_value.startswith(value):
         return None
@@ -89,9 +131,7 @@ def echo_sequence(widget: Input, new_value: str) -> str | None:
     screen = widget.screen
     if screen is not app.screen or not screen.is_current or screen.selections or screen.size != app.size:
         return None
-    if (screen._layout_required or screen._scroll_required or screen._repaint_required
-            or screen._recompose_required or widget._repaint_required or widget._layout_required
-            or widget in screen._dirty_widgets):
+    if not (shows_as_is(widget) if shown is None else shown):
         return None  # the terminal may not show the widget as it is now
 
     region = widget.region
@@ -104,12 +144,8 @@ def echo_sequence(widget: Input, new_value: str) -> str | None:
     if width < 2:
         return None
     cells = Region(region.x + x0, content.y, width, 1)
-    for x in range(cells.x, cells.right):
-        try:
-            if screen.get_widget_at(x, cells.y)[0] is not widget:
-                return None  # something is drawn over the box there (a toast, a tooltip)
-        except NoWidget:
-            return None
+    if not _on_top(widget, cells):
+        return None  # something is drawn over the box there (a toast, a tooltip)
 
     # The widget's own rendering of the state the key leads to: the new value, the cursor after it.
     saved = widget._reactive_value, widget._reactive_selection  # type: ignore[attr-defined]

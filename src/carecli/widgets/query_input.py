@@ -19,6 +19,7 @@ run; the frame that follows draws the same cells. ``widgets/echo.py`` says when 
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from textual import events
@@ -28,6 +29,8 @@ from textual.widgets import Input
 
 from . import echo
 
+log = logging.getLogger("carecli")
+
 
 class QueryInput(Input):
     """An Input whose changes of text width repaint it without a screen layout, with local echo."""
@@ -36,6 +39,7 @@ class QueryInput(Input):
     typed: Callable[[str], None] | None = None
     local_echo: bool = True
     _echo_expected: str | None = None  # the value a key being handled would make (local echo)
+    _echo_shown = False  # the terminal showed the box as it was when that key arrived
 
     def _on_key(self, event: events.Key) -> None:
         # Runs before Input._on_key (Textual calls each class's handler along the MRO), which inserts
@@ -45,16 +49,21 @@ class QueryInput(Input):
         self._echo_expected = None
         if self.local_echo and event.is_printable and echo.is_echo_char(event.character):
             self._echo_expected = self.value + event.character  # type: ignore[operator]
+            self._echo_shown = echo.shows_as_is(self)
 
     def validate_value(self, value: str) -> str:
         """Called by Textual with the accepted new value before it is stored and its watchers run."""
         expected, self._echo_expected = self._echo_expected, None
         if expected is not None and value == expected:
-            write = self._echo_writer()
-            if write is not None:
-                sequence = echo.echo_sequence(self, value)
-                if sequence is not None:
-                    write(sequence)
+            try:
+                write = self._echo_writer()
+                if write is not None:
+                    sequence = echo.echo_sequence(self, value, shown=self._echo_shown)
+                    if sequence is not None:
+                        write(sequence)
+            except Exception:  # noqa: BLE001 - the key still goes the normal path; logged, never shown
+                log.exception("local echo failed: turned off in this search box")
+                self.local_echo = False
         return value
 
     def _echo_writer(self) -> Callable[[str], None] | None:
