@@ -267,6 +267,9 @@ async def test_a_refused_key_is_not_echoed(writes):
     """The echo waits for the Input's own restrict check: a refused key writes nothing."""
     written = await _typed(BoxApp(QueryInput(id="box", restrict="[a-z]*")), "a1b", writes)
     assert [re.sub(r"\x1b\[[0-9;]*[Hm]", "", w).rstrip() for w in written] == ["a", "b"]
+    box = QueryInput(id="box", restrict="[a-z]*")
+    await _typed(BoxApp(box), "a1", writes)
+    assert box._echo_expected is None  # the refused key leaves no expectation behind
 
 
 @pytest.mark.asyncio

@@ -43,9 +43,8 @@ class QueryInput(Input):
 
     def _on_key(self, event: events.Key) -> None:
         # Runs before Input._on_key (Textual calls each class's handler along the MRO), which inserts
-        # the character; the echo itself waits for the Input's own restrict/max_length check to pass
-        # (validate_value). A key the Input refuses leaves a stale expectation, which only the exact
-        # same value could meet (then drawn exactly all the same); the next key replaces it.
+        # the character: the echo itself waits for the Input's own restrict/max_length check to pass
+        # (validate_value) or the key to be refused (restricted); either ends the expectation.
         self._echo_expected = None
         if self.local_echo and event.is_printable and echo.is_echo_char(event.character):
             self._echo_expected = self.value + event.character  # type: ignore[operator]
@@ -65,6 +64,10 @@ class QueryInput(Input):
                 log.exception("local echo failed: turned off in this search box")
                 self.local_echo = False
         return value
+
+    def restricted(self) -> None:
+        self._echo_expected = None  # the key is refused: nothing to echo
+        super().restricted()
 
     def _echo_writer(self) -> Callable[[str], None] | None:
         """Where the echo goes: the terminal's writer, or None (no real terminal: the normal path)."""
