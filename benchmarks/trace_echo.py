@@ -124,8 +124,8 @@ def outside(args) -> int:
     from tmuxprobe import Tmux
 
     words = args.query.split(",")
-    env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench", "CARECLI_ROLE": "supervisor",
-           "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
+    env = {"CARECLI_STORE": str(Path(args.store).resolve()), "CARECLI_ACTOR": "bench",
+           "CARECLI_ROLE": "supervisor", "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
     tm = Tmux(120, 40)
     seen: dict[bool, list[float]] = {True: [], False: []}
     traced: dict[bool, list[dict]] = {True: [], False: []}

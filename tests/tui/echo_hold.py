@@ -2,8 +2,9 @@
 
 While the file named by ``$CARECLI_TEST_HOLD`` exists, every frame the app composes is counted (in
 ``$CARECLI_TEST_HOLD.frames``) but not written: the terminal then shows only what local echo writes.
-When the file goes, the whole screen is drawn again (and ``$CARECLI_TEST_HOLD.released`` counts it). The cursor does not blink (a blink is a frame,
-and would make the picture depend on when it is taken), as in the Pilot tests' ``SteadyCareApp``.
+When the file goes, the whole screen is drawn again (and ``$CARECLI_TEST_HOLD.released`` counts it).
+The cursor does not blink (a blink is a frame, and would make the picture depend on when it is
+taken), as in the Pilot tests' ``SteadyCareApp``.
 
     python tests/tui/echo_hold.py [carecli's arguments]
 """

@@ -81,7 +81,8 @@ THEMES = ["carecli-dark", "ansi-dark"]
 @pytest.mark.asyncio
 @pytest.mark.parametrize("theme, size", [
     *[pytest.param(t, s.values[0], id=f"{t}-{s.id}") for t in THEMES for s in SIZES],
-    *[pytest.param(t, (120, 40), id=f"{t}-120x40") for t in ("carecli-light", "carecli-contrast", "ansi-light")],
+    *[pytest.param(t, (120, 40), id=f"{t}-120x40")
+      for t in ("carecli-light", "carecli-contrast", "ansi-light")],
 ])
 async def test_each_typed_character_is_echoed_as_the_next_frame_draws_it(app_factory, writes, theme, size):
     app = app_factory(theme=theme)

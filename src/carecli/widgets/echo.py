@@ -54,8 +54,8 @@ _ALLOWED = re.compile(r"(?:\x1b\[[0-9]+;[0-9]+H|\x1b\[[0-9;]*m|[ -~])*")
 _SEQUENCES = re.compile(r"\x1b\[[0-9;]*[Hm]")
 
 _now = time.perf_counter
-_HANDOVER_S = 0.002  # at most this long for the writer thread to take the echo
-_NAP_S = 0.00005
+_HANDOVER_S = 0.002  # float-ok: seconds; at most this long for the writer thread to take the echo
+_NAP_S = 0.00005  # float-ok: seconds
 
 
 def is_echo_char(character: str | None) -> bool:
