@@ -102,7 +102,7 @@ def _on_top(widget: Input, cells: Region) -> bool:
     if not 0 <= cells.y < len(rows):
         return False
     for other, cropped, _region in rows[cells.y]:
-        if other.visible and cropped.overlaps(cells):
+        if cropped.overlaps(cells) and other.visible:
             return other is widget and cropped.contains_region(cells)
     return False
 
