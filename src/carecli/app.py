@@ -42,10 +42,14 @@ class CareApp(App[None]):
     def __init__(self, backend: Backend, settings: Settings | None = None, *,
                  warnings: Iterable[str] = (), clock: Callable[[], datetime] | None = None,
                  extra_themes: Iterable[Any] = (), first_page: Future | None = None,
-                 freeze_start: bool = False) -> None:
+                 freeze_start: bool = False, files_check: Callable[[], str | None] | None = None) -> None:
         super().__init__()
         self._first_page = first_page  # the most recent orders, read while the app started (tui.run)
         self._freeze_start = freeze_start
+        # Reads the operator's files after the first frame (tui.files_check); a message it returns
+        # ends the app, which then returns 2 and leaves the message in ``stopped_because``.
+        self._files_check = files_check
+        self.stopped_because = ""
         self.backend = backend
         self.settings = settings or Settings()
         self.read_only = bool(backend.read_only or self.settings.effective_read_only)
@@ -89,12 +93,26 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+        if self._files_check is not None:
+            self.call_after_refresh(self.run_worker, self._check_files, thread=True, group="files",
+                                    exit_on_error=False)
         if self._freeze_start:
             # What the start built (modules, classes, the first screen) lives as long as the app: out
             # of the garbage collector's view, so that a full collection while the agent types scans
             # only what came later (otherwise a pause of tens of milliseconds, at any keystroke). Only
             # for the process's one app (tui.run): objects frozen are never collected as cycles.
             self.call_after_refresh(gc.freeze)
+
+    def _check_files(self) -> None:
+        """The operator's policy and templates, read after the first frame (pydantic and the policy's
+        models come with them, which the first screen does without): a file that cannot be used ends
+        the app with its message, as it would have before the screen opened."""
+        problem = self._files_check() if self._files_check is not None else None
+        if problem:
+            self.stopped_because = problem
+            self.call_from_thread(self.exit, None, 2)
+        elif self._freeze_start:  # what the files brought in (pydantic, the engine) lives as long
+            self.call_from_thread(gc.freeze)
 
     def take_first_page(self) -> SearchPage | None:
         """The first page of results read during the start, if it has come (once); None otherwise, and
