@@ -107,9 +107,9 @@ def _coerce(tp: Any, value: Any, key: str) -> Any:
     """``value`` as the annotated type ``tp``: what a TOML file, an environment variable (text) or a flag
     gives, converted the way a person means it ("100" is 100, "yes" is true); else SettingsError."""
     origin = get_origin(tp)
-    if origin in (Union, UnionType):
+    if origin in (Union, UnionType):  # X | None: None, or empty text (an unset variable), is "not set"
         args = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
+        if value is None or value == "":
             return None
         return _coerce(args[0], value, key)
     if origin is Literal:
@@ -172,7 +172,8 @@ def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
     names = {f.name for f in fields(cls) if f.init}
     for name in values:
         if name not in names:
-            raise SettingsError(prefix + str(name), f"not a setting (the settings here: {', '.join(sorted(names))})")
+            raise SettingsError(prefix + str(name),
+                                f"not a setting (the settings here: {', '.join(sorted(names))})")
     return cls(**values)
 
 
@@ -195,7 +196,7 @@ class _Checked:
                     raise SettingsError(key, f"must be more than {meta['gt']}, got {value}")
                 if meta.get("le") is not None and value > meta["le"]:
                     raise SettingsError(key, f"must be at most {meta['le']}, got {value}")
-            object.__setattr__(self, f.name, value)
+            setattr(self, f.name, value)
         self._check()
 
     def _check(self) -> None:
