@@ -57,7 +57,7 @@ class CareApp(App[None]):
         self.role = "supervisor" if backend.role == "supervisor" else self.settings.role
         self.clock = clock or (lambda: datetime.now(UTC))
         self._warnings = list(warnings)
-        self._extra_themes = list(extra_themes)
+        self._start_theme(list(extra_themes))
         self._reference: ReferenceData | None = None
         self.offline = False
         self.offline_detail = ""
@@ -74,18 +74,32 @@ class CareApp(App[None]):
                        markup=False)
 
     # -- start -------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        from .screens.search import SearchScreen
+    def _start_theme(self, extra_themes: list[Any]) -> None:
+        """Register the themes and put the one of the settings in force before the style sheets are
+        first read. Setting ``App.theme`` once the app runs re-reads the style sheets of the app and
+        of every widget (Textual's ``refresh_css``): done at start, the first screen's style sheets
+        were read twice. So the theme is set here as Textual's own ``_watch_theme`` sets it, less that
+        re-reading: its variables, the app's theme and dark/light classes, the ANSI colour mapping."""
         from .themes import builtin_themes
 
-        for theme in [*builtin_themes(), *self._extra_themes]:
+        for theme in [*builtin_themes(), *extra_themes]:
             self.register_theme(theme)
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        else:
-            self._warnings.append(f"settings: key theme: no theme called {self.settings.theme!r}; "
+        name = self.settings.theme
+        if name not in self.available_themes:
+            self._warnings.append(f"settings: key theme: no theme called {name!r}; "
                                   f"using carecli-dark (themes: {', '.join(sorted(self.available_themes))})")
-            self.theme = "carecli-dark"
+            name = "carecli-dark"
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+
+    def on_mount(self) -> None:
+        from .screens.search import SearchScreen
+
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self._set_sub_title()
