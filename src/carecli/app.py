@@ -50,6 +50,7 @@ class CareApp(App[None]):
         # ends the app, which then returns 2 and leaves the message in ``stopped_because``.
         self._files_check = files_check
         self.stopped_because = ""
+        self._started = False  # the first screen has had its first results (started())
         self.backend = backend
         self.settings = settings or Settings()
         self.read_only = bool(backend.read_only or self.settings.effective_read_only)
@@ -107,15 +108,24 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
-        if self._files_check is not None:
-            self.call_after_refresh(self.run_worker, self._check_files, thread=True, group="files",
-                                    exit_on_error=False)
+
+    def started(self) -> None:
+        """Called by the first screen once its first results (or their error) are on it: after the
+        frame that draws them, the work the start left for later runs (once). Not earlier: a thread
+        importing the engine would take the interpreter from the first frame."""
+        if not self._started:
+            self._started = True
+            self.call_after_refresh(self._after_start)
+
+    def _after_start(self) -> None:
         if self._freeze_start:
             # What the start built (modules, classes, the first screen) lives as long as the app: out
             # of the garbage collector's view, so that a full collection while the agent types scans
             # only what came later (otherwise a pause of tens of milliseconds, at any keystroke). Only
             # for the process's one app (tui.run): objects frozen are never collected as cycles.
-            self.call_after_refresh(gc.freeze)
+            gc.freeze()
+        if self._files_check is not None:
+            self.run_worker(self._check_files, thread=True, group="files", exit_on_error=False)
 
     def _check_files(self) -> None:
         """The operator's policy and templates, read after the first frame (pydantic and the policy's

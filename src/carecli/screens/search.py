@@ -179,6 +179,7 @@ class SearchScreen(InstantFrames, Screen[None]):
             else:
                 log.error("search failed", exc_info=error)
                 self.app.show_unexpected(error)
+            self.app.started()  # the first screen is as complete as it will be
             return
         if page is None:
             return
@@ -211,6 +212,7 @@ class SearchScreen(InstantFrames, Screen[None]):
             msg = f"{first}–{page.offset + n} · by {how}{more}{back} · Enter opens"
         # the status line's size is fixed by CSS (one line, the full width): no layout of the screen
         self.query_one("#status", Label).update(text(msg, "dim"), layout=False)
+        self.app.started()  # the first results are in: what the start left for later may run now
 
     # -- actions ------------------------------------------------------------------------------------
     def on_results_table_selected(self, event: ResultsTable.Selected) -> None:

@@ -43,7 +43,7 @@ class StageFilter(Widget, can_focus=True):
                 tooltip="Show orders of every stage"),
     ]
 
-    value: reactive[str | None] = reactive(None, layout=False)
+    value: reactive[str | None] = reactive(None, layout=False, init=False)  # no Changed at mount
 
     class Changed(Message):
         """The stage chosen changed (None: any stage)."""
