@@ -273,8 +273,9 @@ class SqliteStore:
     def load_files(self) -> None:
         """Read the operator's policy and message templates now, if they were not yet: raises
         :class:`~carecli.engine.errors.PolicyError` or :class:`~carecli.engine.errors.TemplateError`.
-        Opening a store reads neither, so that the app's first screen comes without them; the app
-        calls this right after its first frame."""
+        Opening a store reads neither, so that the app's first screen comes without them (nor
+        pydantic); the app calls this once its first results are drawn. Reads only these files: the
+        engine is loaded by the first call that needs it, as ever."""
         self.policy  # noqa: B018 - read for its errors
         self.templates  # noqa: B018
 
@@ -927,7 +928,7 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
 
 
 _LIGHT = {"__init__", "open", "close", "__enter__", "__exit__", "meta", "_read", "_forbid_if_read_only",
-          "_write", "search_orders", "ping", "recover"}
+          "_write", "search_orders", "ping", "recover", "load_files"}
 
 
 def _with_engine(fn: Callable[..., T]) -> Callable[..., T]:
