@@ -4,7 +4,8 @@ return with its refund preview, and the order's return orders moved through thei
 Keys (active while the tab has the focus): Enter on a line puts it on the draft return (quantity,
 reason, condition, comment; an override reason where policy lets the role override the failed rule),
 ``n`` creates the return, and on a return order ``e`` receives it, ``v`` verifies it line by line,
-``f`` refunds it (card or store credit, with every figure first), ``z`` closes it. Read-only hides them.
+``f`` refunds it (card or store credit, with every figure first) — labelled Settle on an exchange,
+whose difference in price it settles — ``z`` closes it. Read-only hides them.
 
 The refund preview is the engine's own :func:`carecli.engine.returns.refund_breakdown`, the function
 the store runs when it refunds; every write goes through the backend contract in a worker.
@@ -40,7 +41,7 @@ from ..widgets import safe
 from ..widgets.money import fmt
 from .dialogs.base import PRINTABLE, CareDialog, _field, _int, _title
 
-WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "close_return"}
+WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "settle", "close_return"}
 DIALOG_CSS = ["dialogs/dialogs.tcss", "returns.tcss"]
 
 
@@ -477,7 +478,12 @@ class ReturnsPane(VerticalScroll):
                 tooltip="Exchange the draft lines for other products (a new, linked order)"),
         Binding("e", "receive", "Received", id="returns.receive", tooltip="Mark the highlighted return received"),
         Binding("v", "verify", "Verify", id="returns.verify", tooltip="Accept or reject each line of the return"),
+        # One key, labelled for what it does on the highlighted return: a return is refunded, an exchange
+        # settled (the difference charged, refunded or nothing). check_action shows one face and hides the
+        # other; they share their id, so remapping `returns.refund` moves the key with both faces.
         Binding("f", "refund", "Refund", id="returns.refund", tooltip="Refund the verified return (preview first)"),
+        Binding("f", "settle", "Settle", id="returns.refund",
+                tooltip="Settle the verified exchange: the difference charged, refunded or nothing (preview first)"),
         Binding("z", "close_return", "Close", id="returns.close", tooltip="Close the refunded return"),
     ]
 
@@ -700,8 +706,10 @@ class ReturnsPane(VerticalScroll):
         if action in ("create", "exchange"):
             return True if self.draft else None
         r = self._current_return()
+        if action in ("refund", "settle") and (action == "settle") != (r is not None and r.kind == "EXCHANGE"):
+            return False  # the other face of f: Refund on a return (or none), Settle on an exchange
         want = {"receive": ("AWAITING_RECEIPT",), "verify": ("RECEIVED",), "refund": ("VERIFIED",),
-                "close_return": ("REFUNDED", "VERIFIED")}[action]
+                "settle": ("VERIFIED",), "close_return": ("REFUNDED", "VERIFIED")}[action]
         return True if r is not None and r.state in want else None
 
     def _call(self, fn, what: str) -> None:
@@ -806,6 +814,9 @@ class ReturnsPane(VerticalScroll):
                 self._call(lambda: backend.verify_return(req), "Verified")
 
         self.app.push_screen(VerifyDialog(r), done)
+
+    def action_settle(self) -> None:
+        self.action_refund()  # the settle dialog is the refund step of an exchange
 
     def action_refund(self) -> None:
         r, s = self._current_return(), self.session
