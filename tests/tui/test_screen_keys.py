@@ -140,3 +140,130 @@ async def test_remapping_returns_refund_moves_both_faces_of_the_key(open_store):
             assert type(app.screen) is dialog
             await pilot.press("escape")
             await in_front(pilot, OrderScreen)
+
+
+# -- the order's tab row: Down goes into the tab; the Returns tab has no Tab stop of its own -------------
+
+
+async def open_order_screen(pilot, ref: str) -> OrderScreen:
+    screen = OrderScreen(ref)
+    pilot.app.push_screen(screen)
+    await until(pilot, lambda: screen.session is not None and screen.is_current, f"order {ref}")
+    await settled(pilot)
+    return screen
+
+
+def on_tab_row(app) -> bool:
+    from textual.widgets import Tabs
+
+    return isinstance(app.focused, Tabs) and app.focused.parent.id == "order-tabs"
+
+
+@pytest.mark.asyncio
+async def test_down_on_the_tab_row_moves_into_the_tab_shown(app_factory):
+    from carecli.screens.order import TABS
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_order_screen(pilot, DELIVERED)
+        tabs = screen.query_one("#order-tabs")
+        assert on_tab_row(app), app.focused  # where the order opens
+        expected = {"tab-lines": "lines", "tab-amend": "staged", "tab-timeline": "timeline",
+                    "tab-returns": "ret-lines"}
+        for n, (pane, label) in enumerate(TABS, 1):
+            await pilot.press(str(n), "shift+tab")  # the tab shown, then back up to the tab row
+            await settled(pilot)
+            assert on_tab_row(app) and tabs.active == pane, (label, app.focused)
+            assert screen.check_action("into_tab", ()) is True
+            await pilot.press("down")
+            await settled(pilot)
+            assert tabs.active == pane, (label, tabs.active)  # the same tab, now with the focus in it
+            assert app.focused is not None and tabs.get_pane(pane) in app.focused.ancestors_with_self, \
+                (label, app.focused)
+            if pane in expected:
+                assert app.focused.id == expected[pane], (label, app.focused)
+            else:  # Fulfilment, Money: their text, to scroll
+                assert app.focused.__class__.__name__ == "VerticalScroll", (label, app.focused)
+            # Down inside the tab is the table's own (the cursor), never this key again
+            assert screen.check_action("into_tab", ()) is False
+        # Left and Right on the tab row still change tabs
+        await pilot.press("1", "shift+tab", "right")
+        await settled(pilot)
+        assert tabs.active == "tab-fulfilment" and on_tab_row(app)
+
+
+@pytest.mark.asyncio
+async def test_f1_on_the_tab_row_lists_down_and_a_table_keeps_its_own_down(app_factory):
+    from carecli.screens.help import HelpScreen
+
+    from .test_keys import help_text
+
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_order_screen(pilot, DELIVERED)
+        assert on_tab_row(app)
+        await pilot.press("f1")
+        await in_front(pilot, HelpScreen)
+        assert "order.into_tab" in help_text(app)
+        await pilot.press("escape")
+        await in_front(pilot, OrderScreen)
+        await pilot.press("down")  # into the lines table: its cursor is on the first row
+        await settled(pilot)
+        lines = screen.query_one("#lines", DataTable)
+        assert app.focused is lines and lines.cursor_row == 0
+        await pilot.press("down")  # the table's own Down moves its cursor
+        await settled(pilot)
+        assert app.focused is lines and lines.cursor_row == 1
+        await pilot.press("f1")
+        await in_front(pilot, HelpScreen)
+        assert "order.into_tab" not in help_text(app)
+
+
+@pytest.mark.asyncio
+async def test_the_returns_tab_has_no_tab_stop_of_its_own(app_factory):
+    from carecli.screens.returns import ReturnLineDialog
+
+    app = app_factory()
+    make_return(app.backend, 1)  # a return order in progress (the trail shoe)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_order_screen(pilot, DELIVERED)
+        pane = screen.query_one(ReturnsPane)
+        await pilot.press("6")
+        await until(pilot, lambda: pane.eligibility is not None and pane.returns, "the returns tab read")
+        await settled(pilot)
+        assert app.focused.id == "ret-lines"
+        # one tee on the draft: its refund preview pushes the return orders down the pane
+        await pilot.press("down", "enter")
+        await in_front(pilot, ReturnLineDialog)
+        await pilot.press("end", "backspace", "1", "tab", "enter", "down", "enter", "ctrl+s")
+        await until(pilot, lambda: 2 in pane.draft and isinstance(app.screen, OrderScreen), "the draft")
+        await settled(pilot)
+        assert app.focused.id == "ret-lines"
+        visited = []
+        for _ in range(6):  # Tab twice round: the lines, the return orders, the tab row
+            await pilot.press("tab")
+            await settled(pilot)
+            visited.append("tab row" if on_tab_row(app) else app.focused.id)
+            assert app.focused is not pane
+        assert visited == ["ret-list", "tab row", "ret-lines"] * 2, visited
+        for _ in range(3):
+            await pilot.press("shift+tab")
+            await settled(pilot)
+            assert app.focused is not pane
+        assert app.focused.id == "ret-lines"
+
+        # The return order's detail (what to do next) comes into view with the focus: the pane is
+        # not scrolled by keys any more, so its tables bring the text that explains them along.
+        detail = pane.query_one("#ret-detail")
+        assert not pane.region.contains_region(detail.region)  # below the fold at 80×24
+        await pilot.press("tab")
+        await settled(pilot)
+        assert app.focused.id == "ret-list"
+        await until(pilot, lambda: detail.region.height > 0 and pane.region.contains_region(detail.region),
+                    "the return's detail to be in view")
+        assert "next: e when the parcel arrives" in screen_text(app)
+        await pilot.press("shift+tab")  # back to the lines: their explanation and the preview again
+        await settled(pilot)
+        preview = pane.query_one("#ret-preview")
+        await until(pilot, lambda: pane.region.contains_region(pane.query_one("#ret-lines").region)
+                    and pane.region.contains_region(preview.region), "the lines and the preview in view")

@@ -465,6 +465,9 @@ class ReturnsPane(VerticalScroll):
     """The Returns tab of an order (see the module docstring)."""
 
     HELP_SECTION = "Returns tab"  # F1's heading over this tab's keys
+    # Not a Tab stop of its own: Tab goes from the tab row to the lines, the return orders, and back.
+    # Its tables bring what they explain (the rule, the refund preview, the return's detail) into view.
+    can_focus = False
 
     DEFAULT_CSS = """
     ReturnsPane { height: 1fr; padding: 0 1; }
@@ -659,6 +662,21 @@ class ReturnsPane(VerticalScroll):
         else:
             self._render_detail()
         self.screen.refresh_bindings()
+        if event.data_table.has_focus:
+            self.call_after_refresh(self.reveal, event.data_table)
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, DataTable):
+            self.call_after_refresh(self.reveal, event.widget)
+
+    def reveal(self, table: DataTable) -> None:
+        """Scroll so the focused table and the text under it that explains its row are in view, the
+        table's top first: the pane itself takes no focus, so the keys cannot scroll it."""
+        below = {"ret-lines": ("#ret-why", "#ret-preview"), "ret-list": ("#ret-detail",)}.get(table.id or "", ())
+        region = table.virtual_region_with_margin
+        for selector in below:
+            region = region.union(self.query_one(selector).virtual_region_with_margin)
+        self.scroll_to_region(region, animate=False, immediate=True)
 
     # -- draft ----------------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#ret-lines")
