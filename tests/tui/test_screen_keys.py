@@ -267,3 +267,56 @@ async def test_the_returns_tab_has_no_tab_stop_of_its_own(app_factory):
         preview = pane.query_one("#ret-preview")
         await until(pilot, lambda: pane.region.contains_region(pane.query_one("#ret-lines").region)
                     and pane.region.contains_region(preview.region), "the lines and the preview in view")
+
+
+# -- F1 inside a dialog: its keys, then the app-wide keys that work there ---------------------------------
+
+
+def help_rows(app) -> list[str]:
+    from .test_keys import help_text
+
+    return [line.strip() for line in help_text(app).splitlines() if line.strip()]
+
+
+@pytest.mark.asyncio
+async def test_f1_in_a_dialog_lists_the_app_wide_keys_below_the_dialogs(open_store):
+    from carecli.screens.dialogs import QuantityDialog
+    from carecli.screens.help import HelpScreen, help_entries
+
+    settings = Settings(actor=ACTOR, keymap={"theme": "f8"})
+    app = SteadyCareApp(open_store(), settings, clock=fixed_clock)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_order_screen(pilot, DELIVERED)
+        await pilot.press("1", "q")
+        await in_front(pilot, QuantityDialog)
+        dialog = app.screen
+        entries = help_entries(dialog)
+        sections = [e.section for e in entries]
+        assert sections[0] == "Quantity" and sections[-1] == "Everywhere"
+        assert sections == sorted(sections, key=lambda s: s == "Everywhere"), sections  # two groups, in order
+        everywhere = {e.id: e for e in entries if e.section == "Everywhere"}
+        assert set(everywhere) == {"dialog.help", "quit", "theme"}, everywhere
+        assert everywhere["theme"].keys == ("f8",) and everywhere["quit"].keys == ("^q",)
+        assert {e.id for e in entries if e.section == "Quantity"} >= {"dialog.submit", "dialog.cancel"}
+
+        await pilot.press("f1")
+        await in_front(pilot, HelpScreen)
+        rows = help_rows(app)
+        heading = rows.index("Everywhere")
+        assert any("dialog.submit" in r for r in rows[:heading]), rows
+        below = rows[heading + 1:]
+        assert any(r.startswith("f1") and "dialog.help" in r for r in below), below
+        assert any(r.startswith("^q") and "Leave carecli" in r and r.endswith("quit") for r in below), below
+        assert any(r.startswith("f8") and "Switch to the next theme" in r for r in below), below
+        assert not any("order.quantity" in r for r in rows)  # the order's keys do not work behind a dialog
+        await pilot.press("escape")
+        await in_front(pilot, QuantityDialog)
+
+        # what is listed works there: the theme key changes the theme with the dialog open
+        before = app.theme
+        await pilot.press("f8")
+        await settled(pilot)
+        assert app.theme != before and app.screen is dialog
+        await pilot.press("escape")
+        await in_front(pilot, OrderScreen)
