@@ -18,7 +18,7 @@ import uuid
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalGroup, VerticalScroll
@@ -665,7 +665,7 @@ class ReturnsPane(VerticalScroll):
         if event.data_table.has_focus:
             self.call_after_refresh(self.reveal, event.data_table)
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, DataTable):
             self.call_after_refresh(self.reveal, event.widget)
 
