@@ -35,7 +35,8 @@ class CareApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Keys and what they do on this screen"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave carecli", priority=True),
-        Binding("ctrl+t", "cycle_theme", "Theme", id="theme", show=False,
+        # priority: checked before the screen, so it works inside dialogs too (as Quit does)
+        Binding("ctrl+t", "cycle_theme", "Theme", id="theme", show=False, priority=True,
                 tooltip="Switch to the next theme"),
     ]
 
