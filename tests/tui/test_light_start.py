@@ -118,4 +118,6 @@ def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_p
     assert "carecli.tui" in first and "carecli.screens.search" in first
     loaded = sorted(m for m in first for d in DEFERRED if m == d or m.startswith(d + "."))
     assert loaded == [], f"the launch imports {loaded}"
+    # `carecli` alone builds no argument parser, and the themes are read without importlib.resources
+    assert not {"argparse", "importlib.resources", "zipfile"} & first
     assert {"carecli.engine.policy", "carecli.backend.templates", "pydantic"} <= last  # read after
