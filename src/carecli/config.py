@@ -19,7 +19,6 @@ never leaks into a test.
 from __future__ import annotations
 
 import functools
-import getpass
 import math
 import os
 import tomllib
@@ -344,6 +343,8 @@ def _backend_url(v: str) -> str:
 
 
 def _user() -> str:
+    import getpass  # here: only a default actor needs it, and its import costs the start a few ms
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
