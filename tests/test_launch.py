@@ -125,3 +125,19 @@ def test_good_files_are_read_after_the_first_frame_and_the_app_goes_on(tmp_path,
     assert app.stopped_because == "" and app.return_code in (0, None)
     assert app.backend._templates_dir is None  # read by the check, not later
     assert app.backend.templates["ORDER_AMENDED"].subject == "Changed: $order_ref"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    """``carecli config | head -1``: the pipe closes before carecli writes; it stops quietly."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d")}
+    p = subprocess.Popen([sys.executable, "-m", "carecli.cli", "config"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    p.stdout.close()  # the reader is gone before anything is written
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=30) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

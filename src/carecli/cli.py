@@ -346,6 +346,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run({})
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:  # `carecli config | head -1`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would fail again
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     func = getattr(args, "func", None)
     if func is None:
         from .tui import run
