@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/carecli
 
-## test: the whole suite (stress suites at reduced size unless CARECLI_STRESS_SCALE is set)
+## test: the whole suite (stress suites at reduced size unless CARECLI_STRESS_SCALE is set), in JOBS
+## workers: one and a half per core by default (a Pilot test spends much of its time sleeping while it
+## waits for the app to go idle; a worker per core leaves the core idle then)
+JOBS ?= $(shell $(PY) -c "import os; n = os.cpu_count() or 1; print(n + (n + 1) // 2)")
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n $(JOBS)
 
 ## demo: (re)build the demo store; ORDERS=1000000 for the full-size one
 demo: $(STAMP)

@@ -97,3 +97,47 @@ def test_themes_ship_and_a_bad_theme_file_is_named(tmp_path):
 def test_sqlite_backend_url_with_three_slashes(where):
     s, _ = load_settings({"backend": "sqlite:///srv/care.db"}, env={}, where=where)
     assert s.store_path(where) == Path("/srv/care.db")
+
+
+def test_values_are_converted_the_way_a_person_means_them(where):
+    env = {"CARECLI_READ_ONLY": "yes", "CARECLI_HTTP__CONNECT_TIMEOUT": "1.5", "CARECLI_UI__PAGE_SIZE": " 20 ",
+           "CARECLI_DELIVERY__SMTP_STARTTLS": "off", "CARECLI_STORE": ""}
+    s, warnings = load_settings(env=env, where=where)
+    assert warnings == []
+    assert s.read_only is True and s.http.connect_timeout == 1.5 and s.ui.page_size == 20  # float-ok: seconds
+    assert s.delivery.smtp_starttls is False
+    assert s.store is None  # an empty variable is "not set", not the current folder
+
+
+@pytest.mark.parametrize("text,key,reason", [
+    ('read_only = "maybe"\n', "read_only", "expected true or false, got 'maybe'"),
+    ("[http]\nconnect_timeout = 0\n", "http.connect_timeout", "must be more than 0"),
+    ("[http]\nretries = 11\n", "http.retries", "must be at most 10, got 11"),
+    ('[http]\nretries = "three"\n', "http.retries", "expected a whole number, got 'three'"),
+    ("[http]\nread_timeout = nan\n", "http.read_timeout", "expected a finite number"),
+    ("[ui]\ncolour = 3\n", "ui.colour", "not a setting (the settings here: local_echo, page_size, search_debounce_ms)"),
+    ("theme = 3\n", "theme", "expected a text, got 3"),
+    ('keymap = "ctrl+s"\n', "keymap", "expected a table of names to texts"),
+    ('ui = "big"\n', "ui", "expected a table of settings"),
+    ('backend = "ftp://x"\n', "backend", "expected sqlite:///path/to/store.db or https://host:port"),
+    ('backend = "https://x:99999"\n', "backend", "the port is not a number from 1 to 65535"),
+])
+def test_each_kind_of_bad_value_is_named_with_its_key_and_what_was_expected(where, text, key, reason):
+    path = write(where, text)
+    s, warnings = load_settings(env={}, where=where)
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"settings file {path}: key {key}: ") and reason in warnings[0]
+    assert warnings[0].endswith("; using the default")
+    assert s == Settings(actor=s.actor)  # every key kept its default
+
+
+def test_made_in_code_a_bad_value_raises_naming_the_key():
+    from carecli.config import SettingsError, UISettings
+
+    with pytest.raises(SettingsError) as e:
+        Settings(role="boss")
+    assert e.value.key == "role" and "'agent', 'supervisor'" in e.value.reason
+    with pytest.raises(SettingsError) as e:
+        Settings(ui=UISettings(page_size=5))
+    assert e.value.key == "ui.page_size" and "at least 10" in str(e.value)
+    assert Settings(backend="https://care.example:8443/").server_url == "https://care.example:8443"

@@ -56,3 +56,88 @@ def test_the_app_renders_with_the_operators_templates_and_refuses_a_bad_one_befo
         tui.open_backend(Settings(store=tmp_path / "other.db"), [])
     assert not (tmp_path / "other.db").exists()  # refused before the demo store is built
     assert tui.run({"store": str(tmp_path / "other.db")}) == 2
+
+
+def _headless_run(monkeypatch, seen: list):
+    """``CareApp.run`` replaced by a headless run (no terminal in a test) that ends once the app has
+    read the operator's files after its first frame; the app is kept in ``seen``."""
+    import asyncio
+    import threading
+
+    from carecli.app import CareApp
+
+    checked = threading.Event()
+    check = CareApp._check_files
+
+    def checking(self):
+        check(self)
+        checked.set()
+
+    def run(self):
+        async def go():
+            async with self.run_test(size=(100, 30)) as pilot:
+                seen.append(self)
+                for _ in range(200):
+                    await pilot.pause(0.05)
+                    if checked.is_set():
+                        await pilot.pause(0.05)  # the exit it may have asked for
+                        return
+                raise AssertionError("the files were never checked")
+        asyncio.run(go())
+
+    monkeypatch.setattr(CareApp, "_check_files", checking)
+    monkeypatch.setattr(CareApp, "run", run)
+
+
+def test_a_bad_policy_file_stops_the_app_after_its_first_frame_naming_file_and_key(tmp_path, monkeypatch,
+                                                                                    capsys):
+    """An existing store opens without reading the policy (the first screen comes first); the app reads
+    it right after, and a file that cannot be used ends the app with its message and exit code 2."""
+    monkeypatch.setattr(tui, "FIRST_START_ORDERS", 25)
+    tui.open_backend(Settings(store=tmp_path / "s.db"), []).close()  # the store exists
+    policy = locations().policy_file
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text('[returns]\nwindow_days = "thirty"\n')
+    store = tui.open_backend(Settings(store=tmp_path / "s.db"), [])  # opens: the policy is not read yet
+    check = tui.files_check(store)
+    assert check is not None
+    message = check()
+    store.close()
+    assert message is not None and str(policy) in message and "key returns.window_days" in message
+    seen: list = []
+    _headless_run(monkeypatch, seen)
+    assert tui.run({"store": str(tmp_path / "s.db")}) == 2
+    assert seen and seen[0].stopped_because == message
+    err = capsys.readouterr().err
+    assert "carecli: Policy:" in err and "key returns.window_days" in err
+
+
+def test_good_files_are_read_after_the_first_frame_and_the_app_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(tui, "FIRST_START_ORDERS", 25)
+    folder = locations().templates_dir
+    folder.mkdir(parents=True)
+    (folder / "order_amended.subject").write_text("Changed: $order_ref")
+    tui.open_backend(Settings(store=tmp_path / "s.db"), []).close()
+    seen: list = []
+    _headless_run(monkeypatch, seen)
+    assert tui.run({"store": str(tmp_path / "s.db")}) == 0
+    app = seen[0]
+    assert app.stopped_because == "" and app.return_code in (0, None)
+    assert app.backend._templates_dir is None  # read by the check, not later
+    assert app.backend.templates["ORDER_AMENDED"].subject == "Changed: $order_ref"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
+    """``carecli config | head -1``: the pipe closes before carecli writes; it stops quietly."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d")}
+    p = subprocess.Popen([sys.executable, "-m", "carecli.cli", "config"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)
+    p.stdout.close()  # the reader is gone before anything is written
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=30) == 1
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

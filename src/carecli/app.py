@@ -35,17 +35,23 @@ class CareApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="help", tooltip="Keys and what they do on this screen"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave carecli", priority=True),
-        Binding("ctrl+t", "cycle_theme", "Theme", id="theme", show=False,
+        # priority: checked before the screen, so it works inside dialogs too (as Quit does)
+        Binding("ctrl+t", "cycle_theme", "Theme", id="theme", show=False, priority=True,
                 tooltip="Switch to the next theme"),
     ]
 
     def __init__(self, backend: Backend, settings: Settings | None = None, *,
                  warnings: Iterable[str] = (), clock: Callable[[], datetime] | None = None,
                  extra_themes: Iterable[Any] = (), first_page: Future | None = None,
-                 freeze_start: bool = False) -> None:
+                 freeze_start: bool = False, files_check: Callable[[], str | None] | None = None) -> None:
         super().__init__()
         self._first_page = first_page  # the most recent orders, read while the app started (tui.run)
         self._freeze_start = freeze_start
+        # Reads the operator's files after the first frame (tui.files_check); a message it returns
+        # ends the app, which then returns 2 and leaves the message in ``stopped_because``.
+        self._files_check = files_check
+        self.stopped_because = ""
+        self._started = False  # the first screen has had its first results (started())
         self.backend = backend
         self.settings = settings or Settings()
         self.read_only = bool(backend.read_only or self.settings.effective_read_only)
@@ -53,7 +59,7 @@ class CareApp(App[None]):
         self.role = "supervisor" if backend.role == "supervisor" else self.settings.role
         self.clock = clock or (lambda: datetime.now(UTC))
         self._warnings = list(warnings)
-        self._extra_themes = list(extra_themes)
+        self._start_theme(list(extra_themes))
         self._reference: ReferenceData | None = None
         self.offline = False
         self.offline_detail = ""
@@ -70,18 +76,32 @@ class CareApp(App[None]):
                        markup=False)
 
     # -- start -------------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        from .screens.search import SearchScreen
+    def _start_theme(self, extra_themes: list[Any]) -> None:
+        """Register the themes and put the one of the settings in force before the style sheets are
+        first read. Setting ``App.theme`` once the app runs re-reads the style sheets of the app and
+        of every widget (Textual's ``refresh_css``): done at start, the first screen's style sheets
+        were read twice. So the theme is set here as Textual's own ``_watch_theme`` sets it, less that
+        re-reading: its variables, the app's theme and dark/light classes, the ANSI colour mapping."""
         from .themes import builtin_themes
 
-        for theme in [*builtin_themes(), *self._extra_themes]:
+        for theme in [*builtin_themes(), *extra_themes]:
             self.register_theme(theme)
-        if self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
-        else:
-            self._warnings.append(f"settings: key theme: no theme called {self.settings.theme!r}; "
+        name = self.settings.theme
+        if name not in self.available_themes:
+            self._warnings.append(f"settings: key theme: no theme called {name!r}; "
                                   f"using carecli-dark (themes: {', '.join(sorted(self.available_themes))})")
-            self.theme = "carecli-dark"
+            name = "carecli-dark"
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+
+    def on_mount(self) -> None:
+        from .screens.search import SearchScreen
+
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self._set_sub_title()
@@ -89,12 +109,35 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+
+    def started(self) -> None:
+        """Called by the first screen once its first results (or their error) are on it: after the
+        frame that draws them, the work the start left for later runs (once). Not earlier: a thread
+        importing the engine would take the interpreter from the first frame."""
+        if not self._started:
+            self._started = True
+            self.call_after_refresh(self._after_start)
+
+    def _after_start(self) -> None:
         if self._freeze_start:
             # What the start built (modules, classes, the first screen) lives as long as the app: out
             # of the garbage collector's view, so that a full collection while the agent types scans
             # only what came later (otherwise a pause of tens of milliseconds, at any keystroke). Only
             # for the process's one app (tui.run): objects frozen are never collected as cycles.
-            self.call_after_refresh(gc.freeze)
+            gc.freeze()
+        if self._files_check is not None:
+            self.run_worker(self._check_files, thread=True, group="files", exit_on_error=False)
+
+    def _check_files(self) -> None:
+        """The operator's policy and templates, read after the first frame (pydantic and the policy's
+        models come with them, which the first screen does without): a file that cannot be used ends
+        the app with its message, as it would have before the screen opened."""
+        problem = self._files_check() if self._files_check is not None else None
+        if problem:
+            self.stopped_because = problem
+            self.call_from_thread(self.exit, None, 2)
+        elif self._freeze_start:  # what the files brought in (pydantic, the engine) lives as long
+            self.call_from_thread(gc.freeze)
 
     def take_first_page(self) -> SearchPage | None:
         """The first page of results read during the start, if it has come (once); None otherwise, and

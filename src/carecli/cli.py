@@ -17,12 +17,14 @@ The store is ``--store PATH``, else ``$CARECLI_STORE``, else ``store.db`` in the
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
+
+if TYPE_CHECKING:  # imported by build_parser: the app alone (`carecli`) needs no argument parser
+    import argparse
 
 
 def default_store_path() -> Path:
@@ -269,6 +271,8 @@ def _cmd_login(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(prog="carecli", description="Amend orders after checkout, from the terminal. "
                                 "With no command, opens the app (building the demo store on first start).")
     p.add_argument("--store", help="store file (default: settings, $CARECLI_STORE, or the user data dir)")
@@ -335,7 +339,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if not (sys.argv[1:] if argv is None else argv):
+        # `carecli` as typed most often: the app, with no flags. Building the parser of every
+        # sub-command (and importing argparse) would cost the launch about 15 ms for nothing.
+        from .tui import run
+
+        return run({})
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:  # `carecli config | head -1`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit would fail again
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     func = getattr(args, "func", None)
     if func is None:
         from .tui import run

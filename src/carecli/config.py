@@ -1,5 +1,8 @@
 """Settings: one typed model, read from defaults < config file < environment < command-line flags.
 
+The model is a set of dataclasses whose fields are converted and checked when an instance is made
+(:class:`_Checked`): a setting is a type, a default and, for numbers, bounds.
+
 * File: ``config.toml`` in the user config dir (``carecli config`` prints where), or ``--config PATH``.
 * Environment: ``CARECLI_<FIELD>``, e.g. ``CARECLI_ROLE=supervisor``, ``CARECLI_STORE=/srv/care.db``,
   ``CARECLI_THEME=ansi-dark``; nested keys with a double underscore (``CARECLI_UI__PAGE_SIZE=100``).
@@ -15,15 +18,15 @@ never leaks into a test.
 
 from __future__ import annotations
 
-import getpass
+import functools
+import math
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Callable, Literal, Union, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 APP_NAME = "carecli"
 
@@ -72,12 +75,145 @@ def locations() -> Locations:
     )
 
 
-class UISettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SettingsError(ValueError):
+    """A value a setting cannot take. ``key`` is its dotted name (``ui.page_size``); the text says what
+    was expected and what was given."""
 
-    page_size: int = Field(50, ge=10, le=500)
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.reason = reason
+
+
+def setting(default: Any = None, *, factory: Callable[[], Any] | None = None, ge: float | None = None,
+            le: float | None = None, gt: float | None = None) -> Any:
+    """A field of a settings class: its default (or ``factory``), and the bounds of a number."""
+    meta = {"ge": ge, "le": le, "gt": gt}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+_TRUE = {"true", "1", "yes", "on", "y", "t"}
+_FALSE = {"false", "0", "no", "off", "n", "f"}
+
+
+def _expected(kind: str, value: Any) -> str:
+    return f"expected {kind}, got {value!r}"
+
+
+def _coerce(tp: Any, value: Any, key: str) -> Any:
+    """``value`` as the annotated type ``tp``: what a TOML file, an environment variable (text) or a flag
+    gives, converted the way a person means it ("100" is 100, "yes" is true); else SettingsError."""
+    origin = get_origin(tp)
+    if origin in (Union, UnionType):  # X | None: None, or empty text (an unset variable), is "not set"
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(args[0], value, key)
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices:
+            raise SettingsError(key, f"expected one of {', '.join(map(repr, choices))}, got {value!r}")
+        return value
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                  for k, v in value.items()):
+            raise SettingsError(key, f"expected a table of names to texts, got {value!r}")
+        return dict(value)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        raise SettingsError(key, _expected("true or false", value))
+    if tp is int:
+        if type(value) is int:
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value.strip())
+        raise SettingsError(key, _expected("a whole number", value))
+    if tp is float:
+        if type(value) in (int, float):
+            number = float(value)  # float-ok: seconds
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())  # float-ok: seconds
+            except ValueError:
+                raise SettingsError(key, _expected("a number", value)) from None
+        else:
+            raise SettingsError(key, _expected("a number", value))
+        if not math.isfinite(number):
+            raise SettingsError(key, _expected("a finite number", value))
+        return number
+    if tp is str:
+        if not isinstance(value, str):
+            raise SettingsError(key, f"expected a text, got {value!r}")
+        return value
+    if tp is Path:
+        if not isinstance(value, (str, Path)):
+            raise SettingsError(key, f"expected a file path, got {value!r}")
+        return Path(value)
+    if is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise SettingsError(key, f"expected a table of settings, got {value!r}")
+        return _build(tp, value, key + ".")
+    raise TypeError(f"{key}: settings of type {tp!r} are not supported")  # a programming error
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
+    names = {f.name for f in fields(cls) if f.init}
+    for name in values:
+        if name not in names:
+            raise SettingsError(prefix + str(name),
+                                f"not a setting (the settings here: {', '.join(sorted(names))})")
+    return cls(**values)
+
+
+class _Checked:
+    """Base of the settings classes: every field converted to its annotated type and checked against its
+    bounds when an instance is made (so ``Settings(role="boss")`` raises :class:`SettingsError`)."""
+
+    _prefix = ""
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in fields(self):  # type: ignore[arg-type]
+            key = self._prefix + f.name
+            value = _coerce(hints[f.name], getattr(self, f.name), key)
+            meta = f.metadata
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if meta.get("ge") is not None and value < meta["ge"]:
+                    raise SettingsError(key, f"must be at least {meta['ge']}, got {value}")
+                if meta.get("gt") is not None and value <= meta["gt"]:
+                    raise SettingsError(key, f"must be more than {meta['gt']}, got {value}")
+                if meta.get("le") is not None and value > meta["le"]:
+                    raise SettingsError(key, f"must be at most {meta['le']}, got {value}")
+            setattr(self, f.name, value)
+        self._check()
+
+    def _check(self) -> None:
+        """Checks across fields or of a field's form, in subclasses."""
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+@dataclass
+class UISettings(_Checked):
+    _prefix = "ui."
+
+    page_size: int = setting(50, ge=10, le=500)
     """Search results per page."""
-    search_debounce_ms: int = Field(0, ge=0, le=2000)
+    search_debounce_ms: int = setting(0, ge=0, le=2000)
     """How long typing must pause before a search runs (0: at once; a query still running is never
     doubled: the newest text waits for it)."""
     local_echo: bool = True
@@ -85,10 +221,11 @@ class UISettings(BaseModel):
     the app's own frame draws the same cells (``widgets/echo.py``); off: only the frame draws it."""
 
 
-class DeliverySettings(BaseModel):
+@dataclass
+class DeliverySettings(_Checked):
     """How ``carecli deliver`` sends the notifications outbox (docs/NOTIFICATIONS.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    _prefix = "delivery."
 
     transport: Literal["eml", "smtp"] = "eml"
     """``eml``: write each e-mail as an .eml file under ``outbox_dir``; ``smtp``: send through the SMTP
@@ -99,7 +236,7 @@ class DeliverySettings(BaseModel):
     """The From header of every e-mail."""
     smtp_host: str = ""
     """SMTP server host name (``transport = "smtp"``)."""
-    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_port: int = setting(587, ge=1, le=65535)
     """SMTP port: 587 with STARTTLS, 465 with ``smtp_ssl``, 25 plain."""
     smtp_starttls: bool = True
     """Upgrade the connection with STARTTLS before logging in (refused if the server cannot)."""
@@ -111,33 +248,38 @@ class DeliverySettings(BaseModel):
     smtp_user: str = ""
     """Log in as this user; the password comes from the keyring (service ``carecli-smtp``) or
     ``$CARECLI_SMTP_PASSWORD``. Empty: no login."""
-    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    timeout_seconds: float = setting(20.0, gt=0, le=600)
     """Network timeout for the SMTP server, and for asking the keyring."""
-    retry_base_seconds: float = Field(60.0, gt=0)
+    retry_base_seconds: float = setting(60.0, gt=0)
     """First retry after a failed delivery; each further retry waits twice as long..."""
-    retry_max_seconds: float = Field(3600.0, gt=0)
+    retry_max_seconds: float = setting(3600.0, gt=0)
     """...up to this."""
-    max_attempts: int = Field(8, ge=1, le=100)
+    max_attempts: int = setting(8, ge=1, le=100)
     """After this many failed attempts a message is given up (``dead``) and shown for an operator."""
-    watch_interval_seconds: float = Field(10.0, gt=0, le=3600)
+    watch_interval_seconds: float = setting(10.0, gt=0, le=3600)
     """``carecli deliver --watch``: the pause between passes."""
-class HttpSettings(BaseModel):
+
+
+@dataclass
+class HttpSettings(_Checked):
     """How the app talks to a carecli server (``backend = "https://…"``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    _prefix = "http."
 
     ca_bundle: Path | None = None
     """A PEM file of the CA that signed the server's certificate (a private CA); default: the system's."""
-    connect_timeout: float = Field(3.0, gt=0, le=60)  # float-ok: seconds
+    connect_timeout: float = setting(3.0, gt=0, le=60)  # float-ok: seconds
     """Seconds to wait for a connection before the server counts as unreachable."""
-    read_timeout: float = Field(35.0, gt=0, le=300)  # float-ok: seconds
+    read_timeout: float = setting(35.0, gt=0, le=300)  # float-ok: seconds
     """Seconds to wait for an answer (a commit may wait up to 30 s for the store's write lock)."""
-    retries: int = Field(3, ge=0, le=10)
+    retries: int = setting(3, ge=0, le=10)
     """Retries after a network error or a 5xx answer (with back-off; a commit keeps its request id)."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass
+class Settings(_Checked):
+    """Every setting, typed and checked when made (a plain dataclass: the app's start reads them, and
+    pydantic would cost that start more than the rest of its settings work together)."""
 
     store: Path | None = None
     """The embedded store file. Default: ``store.db`` in the user data dir; a shared path lets several
@@ -149,32 +291,26 @@ class Settings(BaseModel):
     """Who is at the keyboard: agents amend within their limits; supervisors work read-only by default."""
     read_only: bool | None = None
     """Force read-only on (true) or off (false). Default: read-only for supervisors only."""
-    actor: str = Field(default_factory=lambda: _user())
+    actor: str = setting(factory=lambda: _user())
     """The name written in the audit trail (default: the login name)."""
     theme: str = "carecli-dark"
     """carecli-dark, carecli-light, carecli-contrast, or a Textual theme such as ansi-dark (16 colours)."""
     policy: Path | None = None
     """An operator's policy file over the built-in one (default: ``policy.toml`` in the config dir)."""
-    keymap: dict[str, str] = {}
+    keymap: dict[str, str] = setting(factory=dict)
     """Key remapping by binding id, e.g. ``{"commit" = "ctrl+s"}``."""
-    ui: UISettings = UISettings()
-    delivery: DeliverySettings = DeliverySettings()
-    http: HttpSettings = HttpSettings()
+    ui: UISettings = setting(factory=UISettings)
+    delivery: DeliverySettings = setting(factory=DeliverySettings)
+    http: HttpSettings = setting(factory=HttpSettings)
 
-    @field_validator("backend")
+    def _check(self) -> None:
+        self.backend = _backend_url(self.backend)
+
     @classmethod
-    def _backend_url(cls, v: str) -> str:
-        v = v.strip()
-        if not v or v.startswith("sqlite:///"):
-            return v
-        u = urlsplit(v)
-        if u.scheme in ("http", "https") and u.hostname and not u.query and u.path in ("", "/"):
-            try:
-                u.port  # noqa: B018 - raises on a bad port
-            except ValueError:
-                raise ValueError(f"{v!r}: the port is not a number from 1 to 65535") from None
-            return v.rstrip("/")
-        raise ValueError(f"{v!r}: expected sqlite:///path/to/store.db or https://host:port")
+    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        """Settings from nested tables of values (a TOML file's, the environment's, the flags');
+        raises :class:`SettingsError` naming the first key that cannot be used."""
+        return _build(cls, data)
 
     @property
     def effective_read_only(self) -> bool:
@@ -195,7 +331,23 @@ class Settings(BaseModel):
         return self.policy or where.policy_file
 
 
+def _backend_url(v: str) -> str:
+    v = v.strip()
+    if not v or v.startswith("sqlite:///"):
+        return v
+    u = urlsplit(v)
+    if u.scheme in ("http", "https") and u.hostname and not u.query and u.path in ("", "/"):
+        try:
+            u.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise SettingsError("backend", f"{v!r}: the port is not a number from 1 to 65535") from None
+        return v.rstrip("/")
+    raise SettingsError("backend", f"{v!r}: expected sqlite:///path/to/store.db or https://host:port")
+
+
 def _user() -> str:
+    import getpass  # here: only a default actor needs it, and its import costs the start a few ms
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
@@ -203,7 +355,7 @@ def _user() -> str:
 
 
 _ENV_PREFIX = "CARECLI_"
-_FIELDS = set(Settings.model_fields)
+_FIELDS = {f.name for f in fields(Settings)}
 
 
 def _from_env(env: dict[str, str]) -> dict[str, Any]:
@@ -270,15 +422,13 @@ def load_settings(
             origin[k] = name
     for _ in range(20):  # drop bad keys one by one, keeping every good one
         try:
-            return Settings.model_validate(merged), warnings
-        except ValidationError as e:
-            err = e.errors()[0]
-            loc = tuple(err["loc"])
-            key = ".".join(str(p) for p in loc)
-            src = origin.get(str(loc[0]), "settings")
+            return Settings.from_dict(merged), warnings
+        except SettingsError as e:
+            loc = tuple(e.key.split("."))
+            src = origin.get(loc[0], "settings")
             if src == "environment":
-                src = f"environment variable {_ENV_PREFIX}{'__'.join(str(p) for p in loc).upper()}"
-            warnings.append(f"{src}: key {key}: {err['msg']}; using the default")
+                src = f"environment variable {_ENV_PREFIX}{'__'.join(loc).upper()}"
+            warnings.append(f"{src}: key {e.key}: {e.reason}; using the default")
             _drop(merged, loc)
     return Settings(), warnings + ["settings: too many problems; using all defaults"]
 

@@ -53,32 +53,65 @@ def open_http_backend(settings, warnings: list[str], *, env: dict[str, str] | No
 
 
 def open_backend(settings, warnings: list[str]):
-    """The backend named by settings; builds the demo store when there is no store yet."""
+    """The backend named by settings; builds the demo store when there is no store yet.
+
+    An existing store is opened without reading the operator's policy and message templates (that
+    would import pydantic and build the policy's models before the first screen): the app reads them
+    right after its first frame (:meth:`SqliteStore.load_files`, see :func:`run`). Before the demo
+    store is built they are read first, so that a bad file is refused before a long build.
+    """
     from .backend.sqlite.store import SqliteStore
-    from .backend.templates import load_templates
     from .config import locations
-    from .engine.policy import load_policy
 
     if settings.server_url:
         return open_http_backend(settings, warnings)
     where = locations()
     path = settings.store_path(where)
-    policy = load_policy(settings.policy_path(where))
-    templates = load_templates(where.templates_dir)  # the operator's message templates (TemplateError)
+    files = {"policy_file": settings.policy_path(where), "templates_dir": where.templates_dir}
     if not path.exists():
         from .backend.sqlite.load import build_demo
+        from .backend.templates import load_templates
         from .cli import ProgressBar
+        from .engine.policy import load_policy
 
+        files = {"policy": load_policy(files["policy_file"]),  # PolicyError
+                 "templates": load_templates(files["templates_dir"])}  # TemplateError
         print(f"No store at {path}: building the demo store ({FIRST_START_ORDERS:,} orders) once…",
               file=sys.stderr)
         bar = ProgressBar()
         build_demo(path, orders=FIRST_START_ORDERS, progress=bar)
         bar.close()
-    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, policy=policy,
-                             templates=templates)
+    store = SqliteStore.open(path, role=settings.role, read_only=settings.effective_read_only, **files)
     if store.read_only and not settings.effective_read_only:
         warnings.append(f"store {path} can only be read by you: carecli works read-only")
     return store
+
+
+def files_check(backend) -> Callable[[], str | None] | None:
+    """For an embedded store: a call that reads the operator's policy and message templates (opening
+    the store did not) and returns what is wrong with them, or None. The app makes it after its first
+    frame, and leaves with that message if there is one. None for a server (its files are its own)."""
+    load = getattr(backend, "load_files", None)
+    if load is None:
+        return None
+
+    def check() -> str | None:
+        from .engine.errors import PolicyError, TemplateError
+
+        try:
+            load()
+        except (PolicyError, TemplateError) as e:
+            return file_problem(e)
+        return None
+
+    return check
+
+
+def file_problem(e: ValueError) -> str:
+    """What to tell the operator about a policy or template file that cannot be used."""
+    from .engine.errors import TemplateError
+
+    return f"carecli: {'message templates' if isinstance(e, TemplateError) else 'Policy'}: {e}"
 
 
 def prefetch(call: Callable[[], Any]) -> Future:
@@ -98,8 +131,7 @@ def prefetch(call: Callable[[], Any]) -> Future:
 def run(flags: dict[str, Any]) -> int:
     from .backend.errors import BackendError
     from .credentials import CredentialsError
-    from .engine.notifications import TemplateError
-    from .engine.policy import PolicyError
+    from .engine.errors import PolicyError, TemplateError
 
     settings, warnings = settings_from_flags(flags)
     try:
@@ -107,12 +139,11 @@ def run(flags: dict[str, Any]) -> int:
     except CredentialsError as e:
         print(f"carecli: no token for {settings.server_url}: {e.message}", file=sys.stderr)
         return 2
-    except TemplateError as e:
-        print(f"carecli: message templates: {e}", file=sys.stderr)
+    except (PolicyError, TemplateError) as e:
+        print(file_problem(e), file=sys.stderr)
         return 2
-    except (BackendError, PolicyError) as e:
-        title = getattr(e, "title", "Policy")
-        print(f"carecli: {title}: {getattr(e, 'message', e)}", file=sys.stderr)
+    except BackendError as e:
+        print(f"carecli: {e.title}: {e.message}", file=sys.stderr)
         return 2
     # The first page of results is read while the screens are imported and built, so that the first
     # frame can show it (the app takes it only if it is there by then; otherwise it asks again).
@@ -124,9 +155,13 @@ def run(flags: dict[str, Any]) -> int:
     # The operator's own themes: config dir/themes/*.toml; a bad file is named and skipped.
     theme_dir = locations().config_dir / "themes"
     themes, theme_warnings = user_themes(sorted(theme_dir.glob("*.toml")) if theme_dir.is_dir() else [])
+    app = CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes,
+                  first_page=first_page, freeze_start=True,
+                  files_check=files_check(backend))
     try:
-        CareApp(backend, settings, warnings=[*warnings, *theme_warnings], extra_themes=themes,
-                first_page=first_page, freeze_start=True).run()
+        app.run()
     finally:
         backend.close()
-    return 0
+    if app.stopped_because:
+        print(app.stopped_because, file=sys.stderr)
+    return app.return_code or 0

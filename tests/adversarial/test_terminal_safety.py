@@ -125,6 +125,14 @@ def check_screen(app, where: str) -> str:
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+def sizes(in_ci: str) -> list:
+    """The sizes a flow runs at: both in the full run; in CI (``CARECLI_STRESS_SCALE`` < 1) only
+    ``in_ci`` ("80x24" or "120x40"), chosen per flow so that CI still sees both sizes and every dialog."""
+    if stress_scale() >= 1:
+        return SIZES
+    return [p for p in SIZES if p.id == in_ci]
+
+
 @pytest.fixture()
 def hostile_app(store_path, app_factory, open_store):
     poison_store(store_path)

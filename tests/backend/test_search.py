@@ -123,10 +123,23 @@ def test_exact_email_before_prefix(store):
 
 
 def test_fast_summaries_equal_validated_ones(store):
+    """Pages are built without ``__init__`` (search_types.built): each equals the page validated from
+    its JSON, as the HTTP client reads it, and each summary one made the ordinary way."""
+    import dataclasses
+
+    import pydantic
+
     from carecli.backend.contract import OrderSummary
 
-    page = store.search_orders("", limit=20)
-    assert SearchPage.model_validate_json(page.model_dump_json()) == page
-    for s in page.items:
-        assert OrderSummary.model_validate(s.model_dump()) == s
-        assert s.model_copy(update={"matched": "ref"}).matched == "ref"
+    adapter = pydantic.TypeAdapter(SearchPage)
+    for text in ("", "ON-100001", "whitfield"):
+        page = store.search_orders(text, limit=20)
+        assert page.items
+        assert adapter.validate_json(adapter.dump_json(page)) == page
+        names = [f.name for f in dataclasses.fields(OrderSummary)]
+        for s in page.items:
+            assert OrderSummary(**{n: getattr(s, n) for n in names}) == s
+            assert list(vars(s)) == names
+            assert dataclasses.replace(s, matched="ref").matched == "ref"
+    with pytest.raises(pydantic.ValidationError, match="surprise"):
+        adapter.validate_python({**adapter.dump_python(page), "surprise": 1})

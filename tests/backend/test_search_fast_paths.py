@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from pydantic import TypeAdapter
+
+from carecli.backend.search_types import SearchPage
 from carecli.backend.sqlite import search
+
+PAGE = TypeAdapter(SearchPage)
 
 
 @pytest.fixture
@@ -114,7 +119,7 @@ def test_a_stored_ref_gives_the_page_the_general_path_gives(store):
                 fast = store.search_orders(text, stage=stage, limit=limit, offset=offset)
                 slow = store.search_orders(" " + text, stage=stage, limit=limit, offset=offset)
                 assert fast == slow, (text, stage, limit, offset)
-                assert fast.model_dump() == slow.model_dump()
+                assert PAGE.dump_json(fast) == PAGE.dump_json(slow)  # as the HTTP server sends it
                 compared += bool(fast.items)
     assert compared >= 20
     many = store.search_orders(refs[0][:-2], limit=2)  # a ref prefix: several orders, paged

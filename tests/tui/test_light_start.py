@@ -1,7 +1,7 @@
 """The first screen's import path stays light: the app and the search screen import neither the
-engine's order model, commands, plans, settlement, returns, events nor placing, nor the contract
-module that carries them, nor the screens opened later (order, dialogs, inbox, returns, new order,
-account).
+engine's order model, commands, plans, settlement, returns, events, placing, policy nor templates,
+nor the contract module that carries them, nor pydantic, nor the screens opened later (order,
+dialogs, inbox, returns, new order, account).
 
 Importing is most of what a launch costs before its first paint; these modules come in when a
 screen or a call needs them. Checked in a fresh interpreter, so that nothing imported by other tests
@@ -20,7 +20,8 @@ DEFERRED = [
     "carecli.backend.sqlite.returns", "carecli.backend.sqlite.rows", "carecli.backend.sqlite.load",
     "carecli.engine.plan", "carecli.engine.settlement", "carecli.engine.commands", "carecli.engine.returns",
     "carecli.engine.events", "carecli.engine.placing", "carecli.engine.audit", "carecli.engine.amend",
-    "carecli.engine.model",
+    "carecli.engine.model", "carecli.engine.policy", "carecli.engine.notifications", "carecli.backend.sqlite.users",
+    "carecli.backend.templates", "pydantic", "pydantic_core",
     "carecli.screens.order", "carecli.screens.dialogs", "carecli.screens.inbox", "carecli.screens.returns",
     "carecli.screens.new_order", "carecli.screens.customer", "carecli.screens.account",
     "carecli.screens.help", "carecli.widgets.waterfall",
@@ -79,28 +80,44 @@ def test_the_contract_names_still_work():
 
 def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_path):
     """``carecli`` as typed: settings, the store, the app and its first page of results (the app runs
-    headless here, for the time it takes to show its first results)."""
+    headless here, for the time it takes to show its first results). The modules are taken when the
+    first results are shown or when the app starts reading the operator's policy and templates after
+    its first frame, whichever comes first; that reading then loads the engine (and pydantic)."""
     code = (
         "import asyncio, os\n"
         "from carecli import cli\n"
         "from carecli.app import CareApp\n"
+        "seen = []\n"
+        "check = CareApp._check_files\n"
+        "def checking(self):\n"
+        "    seen.append(sorted(sys.modules))\n"
+        "    check(self)\n"
+        "CareApp._check_files = checking\n"
         "def run(self):\n"
         "    async def first_results():\n"
         "        async with self.run_test(size=(120, 40)) as pilot:\n"
         "            for _ in range(200):\n"
         "                await pilot.pause(0.05)\n"
         "                if 'Enter opens' in str(self.screen.query_one('#status').render()):\n"
-        "                    return\n"
-        "            raise SystemExit('no first results')\n"
+        "                    seen.append(sorted(sys.modules))\n"
+        "                    break\n"
+        "            else:\n"
+        "                raise SystemExit('no first results')\n"
+        "            await self.workers.wait_for_complete()\n"
         "    asyncio.run(first_results())\n"
         "CareApp.run = run\n"
-        "assert cli.main([]) == 0\n")
+        "assert cli.main([]) == 0\n"
+        "assert len(seen) == 2, 'the files were not checked'\n"
+        "print(json.dumps([seen[0], sorted(sys.modules)]))\n")
     env = {"CARECLI_STORE": str(demo_db), "CARECLI_ROLE": "supervisor", "CARECLI_ACTOR": "kim",
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
            "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"],
+    out = subprocess.run([sys.executable, "-c", f"import sys, json\n{code}"],
                          capture_output=True, text=True, check=True, env=env)
-    mods = set(json.loads(out.stdout.splitlines()[-1]))
-    assert "carecli.tui" in mods and "carecli.screens.search" in mods
-    loaded = sorted(m for m in mods for d in DEFERRED if m == d or m.startswith(d + "."))
+    first, last = (set(m) for m in json.loads(out.stdout.splitlines()[-1]))
+    assert "carecli.tui" in first and "carecli.screens.search" in first
+    loaded = sorted(m for m in first for d in DEFERRED if m == d or m.startswith(d + "."))
     assert loaded == [], f"the launch imports {loaded}"
+    # `carecli` alone builds no argument parser, and the themes are read without importlib.resources
+    assert not {"argparse", "importlib.resources", "zipfile"} & first
+    assert {"carecli.engine.policy", "carecli.backend.templates", "pydantic"} <= last  # read after

@@ -172,3 +172,31 @@ async def test_one_result_and_none(app_factory):
         table.action_select()  # Enter on an empty table does nothing
         await settled(pilot)
         assert app.screen.query_one("#results") is table
+
+
+@pytest.mark.asyncio
+async def test_a_cells_own_style_is_drawn_under_its_spans_and_long_text_ends_in_an_ellipsis(app_factory):
+    """A cell's style (the ref in bold) is drawn, not only the styles of its spans (a stage's words);
+    text wider than its column is cut to "…" and padded as Rich would, in both ways of drawing a cell."""
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await search_loaded(pilot)
+        table = app.screen.query_one("#results", ResultsTable)
+        ref = app.screen._page.items[0].ref
+        ref_segments = [seg for seg in table.render_line(1) if ref in seg.text]
+        assert ref_segments and all(seg.style.bold for seg in ref_segments)
+        for cell, inner in [(Text("Bartholomew Featherstonehaugh-Smythe", style="italic"), 12),
+                            (Text("ÉÈÊ wide 漢字漢字 name", style="bold"), 9), (Text("12", justify="right"), 5),
+                            (Text("mid", justify="center"), 8),
+                            (Text.assemble(("awaiting", "cyan"), " pick · ", ("short picked", "bold red"),
+                                           style="italic"), 14)]:
+            drawn = table._draw_cell(cell, inner)
+            expected = cell.copy()
+            expected.end = ""
+            expected.truncate(inner, overflow="ellipsis")
+            expected.align(cell.justify or "left", inner)
+            assert "".join(seg.text for seg in drawn) == expected.plain
+            assert sum(seg.cell_length for seg in drawn) == inner
+            if cell.style:
+                assert all(seg.style and (seg.style.italic or seg.style.bold) for seg in drawn)
+        assert "".join(s.text for s in table._draw_cell(Text("Bartholomew F"), 8)) == "Barthol…"

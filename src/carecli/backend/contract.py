@@ -58,10 +58,14 @@ from .errors import (  # noqa: E402,F401
     PaymentDeclined, PreconditionRequired, RateLimited, RuleViolations, StoreCorrupt, StoreTooNew,
     TooLarge, Unauthorized, Unavailable, VersionConflict,
 )
-from .search_types import MatchKind, OrderSummary, SearchPage, _Result  # noqa: E402,F401
+from .search_types import MatchKind, OrderSummary, SearchPage  # noqa: E402,F401
 from .connection import Connection, RecoveredCommit  # noqa: E402,F401
 
 Role = Literal["agent", "supervisor"]
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
-"""The engine's smallest types: the frozen model base, a market and an order's stage.
+"""The engine's smallest models: the frozen model base and a market (and an order's stage).
 
-A module of their own so that what the first screen and the store's opening need (the stage names
-of the search filter, the markets of the policy) comes without the whole order model; every name is
-also :mod:`carecli.engine.model`'s.
+A module of their own so that what the policy needs (its markets) comes without the whole order
+model; every name is also :mod:`carecli.engine.model`'s. The stage lives in :mod:`carecli.engine.stage`,
+which the first screen imports without pydantic.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from .stage import Stage  # noqa: F401 - one of this module's names
 
 
 class Frozen(BaseModel):
@@ -22,16 +23,3 @@ class Market(Frozen):
     currency: str
     tax_mode: Literal["EXCLUSIVE", "INCLUSIVE"]
     country: str
-
-
-class Stage(StrEnum):
-    CREATED = "CREATED"
-    BOOKED = "BOOKED"
-    AWAITING_PICK = "AWAITING_PICK"
-    PICKING = "PICKING"
-    PACKED = "PACKED"
-    DISPATCHED = "DISPATCHED"
-    READY_FOR_COLLECTION = "READY_FOR_COLLECTION"
-    DELIVERED = "DELIVERED"
-    COLLECTED = "COLLECTED"
-    CANCELLED = "CANCELLED"

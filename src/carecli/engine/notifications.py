@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from .errors import TemplateError  # noqa: F401 - one of this module's names
+
 if TYPE_CHECKING:
     from .model import Customer
 
@@ -127,10 +129,6 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "RETURN_REFUNDED": ("rma", "items", "refund_total", "money_lines", "money"),
     "EXCHANGE_SETTLED": ("rma", "exchange_ref", "money"),
 }
-
-
-class TemplateError(ValueError):
-    """A template that cannot be used; the message names where it came from and what is wrong."""
 
 
 def check_template(kind: str, tpl: MessageTemplate, source: str) -> None:

@@ -17,10 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .money import MINOR_UNITS, ROUNDING_MODES, Money
 from .base import Market
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used. The message names the file, the key and the expectation."""
+from .errors import PolicyError
 
 
 class _P(BaseModel):

@@ -313,7 +313,8 @@ class DocumentDialog(ModalScreen[None]):
     CSS_PATH = "account.tcss"
     BINDINGS = [
         Binding("escape", "close", "Close", id="document.close", tooltip="Close the document"),
-        Binding("f1", "app.help", "Help", id="document.help", show=False, tooltip="The keys of this dialog"),
+        Binding("f1", "app.help", "Help", id="document.help", show=False,
+                tooltip="The keys of this dialog, then the app's"),
         # Priority: the links table would take PgUp/PgDn for its own (short) cursor otherwise.
         Binding("pagedown", "scroll_box('down')", "Scroll down", id="document.page_down",
                 show=False, priority=True, tooltip="Scroll the document down"),

@@ -4,7 +4,8 @@ The list is the screen's *active* bindings — the ones the footer draws from: t
 keys first (the Returns tab's, when it is in front), then the screen's, then the app's. A key remapped
 in settings shows as remapped, a key another binding shadows shows what it does now, and an action
 hidden from this agent (read-only) is left out; one that does not apply just now (Commit with nothing
-staged) is listed dimmed, "(not now)", as the footer dims it.
+staged) is listed dimmed, "(not now)", as the footer dims it. A dialog lists its own keys, then the
+app-wide keys that work while it is open (Help, Quit, Theme), as a screen does.
 """
 
 from __future__ import annotations
@@ -44,25 +45,49 @@ def _section(node) -> str:
     return getattr(node, "HELP_SECTION", "") or type(node).__name__
 
 
+def _app_keys_behind(screen: Screen) -> list[tuple[str, Binding]]:
+    """The app's keys that still work while ``screen`` — a dialog — is in front: its *priority* bindings
+    (Quit, Theme, the palette), which Textual checks from the app down before the dialog sees the key.
+    The others stop at the dialog (which has its own F1). Remapped keys as they are in force."""
+    app = screen.app
+    for node, bindings in screen._binding_chain:  # the focused widget up to the app, keymap applied
+        if node is app:
+            return [(key, b) for key, b in bindings if b.priority]
+    return []
+
+
 def help_entries(screen: Screen) -> list[HelpEntry]:
     """The keys that work on ``screen`` now, innermost first, one entry per binding (its keys together).
 
     Textual's own keys of a widget (cursor movement, editing) are listed only when the footer shows them;
-    ours all have an id.
+    ours all have an id. On a dialog the app-wide keys that work there come last, under "Everywhere",
+    with the dialog's own keys that call the app (its F1), as on a screen.
     """
     app = screen.app
-    grouped: dict[tuple[int, str], tuple[object, Binding, list[str], bool]] = {}
-    for key, active in screen.active_bindings.items():
-        b = active.binding
+    behind = _app_keys_behind(screen) if screen.is_modal else []
+    taken = {key for key, _ in behind}  # a priority key never reaches the dialog
+    found: list[tuple[str, object, str, Binding, bool]] = [
+        (key, active.node, _section(active.node), active.binding, active.enabled)
+        for key, active in screen.active_bindings.items() if key not in taken]
+    if screen.is_modal:
+        found = [(key, node, "Everywhere" if b.action.startswith("app.") else section, b, enabled)
+                 for key, node, section, b, enabled in found]
+        for key, b in behind:
+            state = app.check_action(b.action, ())
+            if state is not False:  # False: hidden, as the footer hides it
+                found.append((key, app, "Everywhere", b, bool(state)))
+        found.sort(key=lambda f: f[2] == "Everywhere")  # stable: the dialog's keys first
+    grouped: dict[tuple[int, str], tuple[str, Binding, list[str], bool]] = {}
+    for key, node, section, b, enabled in found:
         if b.system or not (b.id or b.show):
             continue
-        group = (id(active.node), b.id or b.action)
+        group = (id(node), b.id or b.action)
         if group not in grouped:
-            grouped[group] = (active.node, b, [], active.enabled)
+            grouped[group] = (section, b, [], enabled)
         grouped[group][2].append(_key_label(app, key))  # the key in force (remapped in settings or not)
-    return [HelpEntry(section=_section(node), keys=tuple(keys), what=b.tooltip or b.description, id=b.id or "",
+    return [HelpEntry(section=section, keys=tuple(keys), what=b.tooltip or b.description, id=b.id or "",
                       action=b.action, description=b.description, enabled=enabled)
-            for node, b, keys, enabled in grouped.values()]
+            for section, b, keys, enabled in grouped.values()]
 
 
 class HelpScreen(ModalScreen[None]):

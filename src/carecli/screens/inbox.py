@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..backend.contract import BackendError, ExceptionItem, TimelineEntry
-from ..widgets.badges import read_only_badge, stage_text
+from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.safe import INPUT_RESTRICT, text
 from .dialogs import base as _dialog_base
 from .dialogs.base import CareDialog
@@ -98,6 +98,7 @@ class InboxScreen(InstantFrames, Screen[None]):
             yield Label(text("Exceptions inbox", "bold"), id="inbox-title")
             if self.app.read_only:
                 yield read_only_badge()
+            yield offline_badge()
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-detail")
         yield Label("", id="inbox-status")

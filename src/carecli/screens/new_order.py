@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import HorizontalGroup, Vertical, VerticalGroup, VerticalScroll
+from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalGroup, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
@@ -40,7 +40,7 @@ from ..engine.money import Money
 from ..engine.placing import NewLine, NewOrder, OrderLink, Placement, place, replaceable
 from ..engine.policy import ReasonCode
 from ..engine.rules import address_problems
-from ..widgets.badges import read_only_badge
+from ..widgets.badges import offline_badge, read_only_badge
 from ..widgets.money import money_text
 from ..widgets.safe import INPUT_RESTRICT, text
 from ..widgets.waterfall import placement_preview
@@ -272,9 +272,11 @@ class NewOrderScreen(InstantFrames, Screen[None]):
         self.result: PlaceOrderResult | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="new-title")
-        if self.app.read_only:
-            yield read_only_badge()
+        with Horizontal(id="new-header"):
+            yield Label("", id="new-title")
+            if self.app.read_only:
+                yield read_only_badge()
+            yield offline_badge()
         with Vertical(id="new-body"):
             yield DataTable(id="new-lines", cursor_type="row", zebra_stripes=True)
             yield Static("", id="new-details")
@@ -455,6 +457,11 @@ class NewOrderScreen(InstantFrames, Screen[None]):
     def action_place(self) -> None:
         p = self.placement
         if p is None or not p.ok or self.placing or p.totals is None:
+            return
+        if getattr(self.app, "offline", False):  # as a commit on the order screen: nothing is sent blind
+            self.app.notify("The server does not answer, so the order cannot be placed now. The draft is "
+                            "kept: place it when the OFFLINE badge is gone.", title="Offline", severity="warning",
+                            timeout=10)
             return
         d = self.draft
         kind = "replacement" if d.kind == "replacement" else None

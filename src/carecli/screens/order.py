@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane, Tabs
 
 from ..backend.contract import (
     BackendError, CommitResult, OrderView, PaymentDeclined, RuleViolations, TimelineEntry, VersionConflict,
@@ -60,6 +60,8 @@ class OrderScreen(InstantFrames, Screen[None]):
                 tooltip="A no-charge replacement order for chosen lines (e.g. lost in transit)"),
         Binding("o", "reorder", "Re-order", id="order.reorder", show=False,
                 tooltip="Place this cancelled order again, re-priced at today's prices"),
+        Binding("down", "into_tab", "Into tab", id="order.into_tab", show=False,
+                tooltip="From the tab row: into the tab shown (its table, or its text to scroll)"),
         *[Binding(str(n), f"show_tab('{pane}')", label, id=f"order.tab_{pane.removeprefix('tab-')}",
                   show=False, tooltip=f"Show the {label} tab")
           for n, (pane, label) in enumerate(TABS, 1)],
@@ -364,6 +366,15 @@ class OrderScreen(InstantFrames, Screen[None]):
         target = tabs.get_pane(pane).query("DataTable, VerticalScroll").first()
         target.focus()
 
+    def _on_tab_row(self) -> bool:
+        """The focus is on the order's tab row (the TabbedContent's tabs)."""
+        f = self.focused
+        return isinstance(f, Tabs) and getattr(f.parent, "id", None) == "order-tabs"
+
+    def action_into_tab(self) -> None:
+        if self._on_tab_row():
+            self.action_show_tab(self.query_one("#order-tabs", TabbedContent).active)
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-returns":  # its keys work from its tables
             self.query_one("#ret-lines", DataTable).focus()
@@ -373,6 +384,8 @@ class OrderScreen(InstantFrames, Screen[None]):
             self._render_line_why()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "into_tab":  # Down works (and shows in F1) only on the tab row
+            return self._on_tab_row()
         if action in ("replacement", "reorder"):
             if self.app.read_only:
                 return False

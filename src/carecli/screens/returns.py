@@ -4,7 +4,8 @@ return with its refund preview, and the order's return orders moved through thei
 Keys (active while the tab has the focus): Enter on a line puts it on the draft return (quantity,
 reason, condition, comment; an override reason where policy lets the role override the failed rule),
 ``n`` creates the return, and on a return order ``e`` receives it, ``v`` verifies it line by line,
-``f`` refunds it (card or store credit, with every figure first), ``z`` closes it. Read-only hides them.
+``f`` refunds it (card or store credit, with every figure first) — labelled Settle on an exchange,
+whose difference in price it settles — ``z`` closes it. Read-only hides them.
 
 The refund preview is the engine's own :func:`carecli.engine.returns.refund_breakdown`, the function
 the store runs when it refunds; every write goes through the backend contract in a worker.
@@ -17,7 +18,7 @@ import uuid
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalGroup, VerticalScroll
@@ -40,7 +41,7 @@ from ..widgets import safe
 from ..widgets.money import fmt
 from .dialogs.base import PRINTABLE, CareDialog, _field, _int, _title
 
-WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "close_return"}
+WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "settle", "close_return"}
 DIALOG_CSS = ["dialogs/dialogs.tcss", "returns.tcss"]
 
 
@@ -464,6 +465,9 @@ class ReturnsPane(VerticalScroll):
     """The Returns tab of an order (see the module docstring)."""
 
     HELP_SECTION = "Returns tab"  # F1's heading over this tab's keys
+    # Not a Tab stop of its own: Tab goes from the tab row to the lines, the return orders, and back.
+    # Its tables bring what they explain (the rule, the refund preview, the return's detail) into view.
+    can_focus = False
 
     DEFAULT_CSS = """
     ReturnsPane { height: 1fr; padding: 0 1; }
@@ -477,7 +481,12 @@ class ReturnsPane(VerticalScroll):
                 tooltip="Exchange the draft lines for other products (a new, linked order)"),
         Binding("e", "receive", "Received", id="returns.receive", tooltip="Mark the highlighted return received"),
         Binding("v", "verify", "Verify", id="returns.verify", tooltip="Accept or reject each line of the return"),
+        # One key, labelled for what it does on the highlighted return: a return is refunded, an exchange
+        # settled (the difference charged, refunded or nothing). check_action shows one face and hides the
+        # other; they share their id, so remapping `returns.refund` moves the key with both faces.
         Binding("f", "refund", "Refund", id="returns.refund", tooltip="Refund the verified return (preview first)"),
+        Binding("f", "settle", "Settle", id="returns.refund",
+                tooltip="Settle the verified exchange: the difference charged, refunded or nothing (preview first)"),
         Binding("z", "close_return", "Close", id="returns.close", tooltip="Close the refunded return"),
     ]
 
@@ -653,6 +662,21 @@ class ReturnsPane(VerticalScroll):
         else:
             self._render_detail()
         self.screen.refresh_bindings()
+        if event.data_table.has_focus:
+            self.call_after_refresh(self.reveal, event.data_table)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, DataTable):
+            self.call_after_refresh(self.reveal, event.widget)
+
+    def reveal(self, table: DataTable) -> None:
+        """Scroll so the focused table and the text under it that explains its row are in view, the
+        table's top first: the pane itself takes no focus, so the keys cannot scroll it."""
+        below = {"ret-lines": ("#ret-why", "#ret-preview"), "ret-list": ("#ret-detail",)}.get(table.id or "", ())
+        region = table.virtual_region_with_margin
+        for selector in below:
+            region = region.union(self.query_one(selector).virtual_region_with_margin)
+        self.scroll_to_region(region, animate=False, immediate=True)
 
     # -- draft ----------------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#ret-lines")
@@ -700,8 +724,10 @@ class ReturnsPane(VerticalScroll):
         if action in ("create", "exchange"):
             return True if self.draft else None
         r = self._current_return()
+        if action in ("refund", "settle") and (action == "settle") != (r is not None and r.kind == "EXCHANGE"):
+            return False  # the other face of f: Refund on a return (or none), Settle on an exchange
         want = {"receive": ("AWAITING_RECEIPT",), "verify": ("RECEIVED",), "refund": ("VERIFIED",),
-                "close_return": ("REFUNDED", "VERIFIED")}[action]
+                "settle": ("VERIFIED",), "close_return": ("REFUNDED", "VERIFIED")}[action]
         return True if r is not None and r.state in want else None
 
     def _call(self, fn, what: str) -> None:
@@ -806,6 +832,9 @@ class ReturnsPane(VerticalScroll):
                 self._call(lambda: backend.verify_return(req), "Verified")
 
         self.app.push_screen(VerifyDialog(r), done)
+
+    def action_settle(self) -> None:
+        self.action_refund()  # the settle dialog is the refund step of an exchange
 
     def action_refund(self) -> None:
         r, s = self._current_return(), self.session

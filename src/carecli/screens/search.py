@@ -17,16 +17,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Select
+from textual.widgets import Footer, Input, Label
 
 from ..backend.errors import BackendError
 from ..backend.search_types import SearchPage
-from ..engine.base import Stage
+from ..engine.stage import Stage
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import money_text
 from ..widgets.query_input import QueryInput
 from ..widgets.results import Column, ResultsTable
 from ..widgets.safe import INPUT_RESTRICT, text
+from ..widgets.stage_filter import StageFilter
 from .frames import InstantFrames
 
 log = logging.getLogger("carecli")
@@ -73,8 +74,8 @@ class SearchScreen(InstantFrames, Screen[None]):
             yield Label(text("Orders", "bold"), id="screen-title")
             yield QueryInput(placeholder="ref, name, email, phone, postcode or sku", id="query",
                         restrict=INPUT_RESTRICT, max_length=200)
-            yield Select([(s.replace("_", " ").title(), s) for s in STAGES], prompt="Any stage",
-                         id="stage", allow_blank=True)
+            yield StageFilter([(s.replace("_", " ").title(), s) for s in STAGES], prompt="Any stage",
+                              id="stage")
             if self.app.read_only:
                 yield read_only_badge()
             yield offline_badge()
@@ -129,7 +130,7 @@ class SearchScreen(InstantFrames, Screen[None]):
         else:
             self._run(typed=True)
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    def on_stage_filter_changed(self, event: StageFilter.Changed) -> None:
         self._offset = 0
         self._run()
 
@@ -152,8 +153,7 @@ class SearchScreen(InstantFrames, Screen[None]):
 
     def _start(self) -> None:
         query = self.query_one("#query", Input).value
-        stage_value = self.query_one("#stage", Select).value
-        stage = stage_value if isinstance(stage_value, str) else None
+        stage = self.query_one("#stage", StageFilter).value
         limit, offset = self.app.settings.ui.page_size, self._offset
         backend, generation, typed = self.app.backend, self._asked, self._typed
         self._in_flight, self._queued = True, False
@@ -181,6 +181,7 @@ class SearchScreen(InstantFrames, Screen[None]):
             else:
                 log.error("search failed", exc_info=error)
                 self.app.show_unexpected(error)
+            self.app.started()  # the first screen is as complete as it will be
             return
         if page is None:
             return
@@ -213,6 +214,7 @@ class SearchScreen(InstantFrames, Screen[None]):
             msg = f"{first}–{page.offset + n} · by {how}{more}{back} · Enter opens"
         # the status line's size is fixed by CSS (one line, the full width): no layout of the screen
         self.query_one("#status", Label).update(text(msg, "dim"), layout=False)
+        self.app.started()  # the first results are in: what the start left for later may run now
 
     # -- actions ------------------------------------------------------------------------------------
     def on_results_table_selected(self, event: ResultsTable.Selected) -> None:
@@ -230,7 +232,25 @@ class SearchScreen(InstantFrames, Screen[None]):
         self.query_one("#query", Input).focus()
 
     def action_focus_stage(self) -> None:
-        self.query_one("#stage", Select).focus()
+        self.query_one("#stage", StageFilter).focus()
+
+    def action_choose_stage(self) -> None:
+        """The list of stages, under the filter (its module is imported now, not with this screen)."""
+        from textual.geometry import Offset
+
+        from .stage_picker import StagePicker
+
+        stage_filter = self.query_one("#stage", StageFilter)
+        region = stage_filter.region
+        at = Offset(max(0, min(region.x, self.size.width - 28)), region.bottom)
+
+        def chosen(value: str | None | bool) -> None:
+            if value is not False:
+                stage_filter.value = value  # type: ignore[assignment]
+            stage_filter.focus()
+
+        self.app.push_screen(StagePicker(stage_filter.options, stage_filter.value, stage_filter.prompt, at),
+                             chosen)
 
     def action_next_page(self) -> None:
         if self._page and self._page.has_more:

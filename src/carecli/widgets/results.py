@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -159,20 +160,35 @@ class ResultsTable(ScrollView, can_focus=True, inherit_bindings=False):
         return self._styles
 
     def _cell(self, cell: Text, inner: int) -> list[Segment]:
-        """A cell in ``inner`` columns: cut with "…" when wider, aligned by its ``justify``. Kept per
-        text and width: dates, stages, counts and the rows that stay from one page to the next repeat."""
+        """A cell in ``inner`` columns: cut with "…" when wider, aligned by its ``justify``, in its own
+        style (under the styles of its spans). Kept per text and width: dates, stages, counts and the
+        rows that stay from one page to the next repeat."""
         key = (cell.plain, cell.style, tuple(cell.spans), cell.justify, inner)
         done = self._cells_drawn.get(key)
         if done is None:
-            t = cell.copy()
-            t.end = ""
-            t.truncate(inner, overflow="ellipsis")
-            t.align(cell.justify if cell.justify in ("left", "center", "right") else "left", inner)
-            done = list(t.render(self.app.console))
             if len(self._cells_drawn) > 2000:
                 self._cells_drawn.clear()
-            self._cells_drawn[key] = done
+            done = self._cells_drawn[key] = self._draw_cell(cell, inner)
         return done
+
+    def _draw_cell(self, cell: Text, inner: int) -> list[Segment]:
+        console = self.app.console
+        style = console.get_style(cell.style) if cell.style else None
+        justify = cell.justify if cell.justify in ("left", "center", "right") else "left"
+        if not cell.spans:  # most cells: one piece of text in one style, cut and padded here
+            plain = cell.plain
+            width = cell_len(plain)
+            if width > inner:
+                plain, width = set_cell_size(plain, inner - 1) + "…", inner  # as Text.truncate does
+            gap = inner - width
+            left = 0 if justify == "left" else gap if justify == "right" else gap // 2
+            return [Segment(" " * left + plain + " " * (gap - left), style)]
+        t = cell.copy()
+        t.end = ""
+        t.truncate(inner, overflow="ellipsis")
+        t.align(justify, inner)
+        # Text.render gives the spans' styles only: the text's own style goes under them
+        return list(Segment.apply_style(t.render(console), style)) if style else list(t.render(console))
 
     def _line(self, cells: Sequence[Text], style: Style, post: Style | None) -> Strip:
         """One line: the cells in their columns under ``style`` (the cells' own styles win), then

@@ -40,9 +40,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable, Sequence
 
-from ...engine.construct import builder
 from ...engine.money import MINOR_UNITS, Money
-from ..search_types import MatchKind, OrderSummary, SearchPage
+from ..search_types import MatchKind, OrderSummary, SearchPage, built
 
 REF_PREFIX = "ON-"
 MIN_BARE_REF = 6  # bare digits are read as a ref from this many (refs are ON-100001 and up)
@@ -464,8 +463,6 @@ def run(conn: sqlite3.Connection, reading: Reading, stage: str | None, limit: in
     return merged[offset:offset + limit], len(merged) > offset + limit
 
 
-_build_summary = builder(OrderSummary)
-_build_page = builder(SearchPage)
 _EXPONENT = {cur: -n for cur, n in MINOR_UNITS.items()}  # Decimal(minor units).scaleb(e) is the amount
 _money_exact = Money._exact
 
@@ -473,14 +470,14 @@ _money_exact = Money._exact
 def summary(row: Row, kind: MatchKind, _epoch=EPOCH, _td=timedelta, _dec=Decimal) -> OrderSummary:
     """An OrderSummary from a COLS row, built without validation (the row is the store's own).
 
-    ``model_construct`` walks every field in Python and would cost more than the query; this sets the
-    instance's state directly (:func:`carecli.engine.construct.builder`), with its ``placed_at`` and
+    The frozen dataclass's ``__init__`` would cost a page about as much as its query; this sets the
+    instance's state directly (:func:`carecli.backend.search_types.built`), with its ``placed_at`` and
     ``total`` made as ``from_micros`` and ``Money.from_minor`` make them.
     ``tests/backend/test_search.py`` checks the result equals a validated summary.
     """
     cur = row[7]
     e = _EXPONENT.get(cur)
-    return _build_summary({
+    return built(OrderSummary, {
         "ref": row[1], "placed_at": _epoch + _td(0, 0, row[2]), "customer_name": row[3], "email": row[4],
         "stage": row[5],
         "total": Money.from_minor(row[6], cur) if e is None else _money_exact(_dec(row[6]).scaleb(e), cur),
@@ -491,7 +488,7 @@ def summary(row: Row, kind: MatchKind, _epoch=EPOCH, _td=timedelta, _dec=Decimal
 def page(items: list[OrderSummary], offset: int, limit: int, has_more: bool,
          kinds: tuple[MatchKind, ...]) -> SearchPage:
     """A SearchPage built the same way as :func:`summary` (its fields are all given and valid)."""
-    return _build_page({"items": items, "offset": offset, "limit": limit, "has_more": has_more,
+    return built(SearchPage, {"items": items, "offset": offset, "limit": limit, "has_more": has_more,
                         "kinds": kinds})
 
 
@@ -518,5 +515,5 @@ def ref_rows(conn: sqlite3.Connection, ref: str, stage: str | None, limit: int, 
 
 def ref_page(rows: list[Row], offset: int, limit: int) -> SearchPage:
     """The page of :func:`ref_rows`' rows: every row matched as a ref."""
-    return _build_page({"items": [summary(r, "ref") for r in rows[:limit]], "offset": offset, "limit": limit,
+    return built(SearchPage, {"items": [summary(r, "ref") for r in rows[:limit]], "offset": offset, "limit": limit,
                         "has_more": len(rows) > limit, "kinds": _REF_KINDS})

@@ -30,10 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
-
 from ...engine.money import Money
-from ...engine.policy import Policy, default_policy
 from ..errors import (
     BackendError, Forbidden, IdempotencyMismatch, NotFound, PaymentDeclined, RuleViolations, StoreCorrupt,
     Unavailable, VersionConflict,
@@ -42,20 +39,20 @@ from ..connection import Connection, RecoveredCommit
 from ..gateway import DemoGateway
 from ..search_types import SearchPage
 from . import search as _search
-from . import users as _users
 from .connect import (  # noqa: F401 - connect_rw and map_error are also this module's names
     LOCK_DEADLINE_S, _is_busy, begin_immediate, check_header, check_version, connect_ro, connect_rw, map_error,
 )
 from .schema import SCHEMA_VERSION, migrate, user_version
 
 if TYPE_CHECKING:
+    from ...engine.policy import Policy
     from ..contract import PaymentGateway, Role
 
 
 # -- the engine, imported on first use ---------------------------------------------------------------
 # Opening a store and searching it need none of the engine's commands, plans, settlement, returns,
-# events or placing, nor the contract's result types built from them: importing those is most of
-# what a launch of the app would otherwise spend before its first results. Every method of
+# events or placing, nor the contract's result types built from them, nor pydantic: importing those
+# is most of what a launch of the app would otherwise spend before its first results. Every method of
 # SqliteStore but the few below (``_LIGHT``) loads them first (see the end of this module).
 _ENGINE_LOADED = False
 _ENGINE_LOCK = threading.Lock()
@@ -78,7 +75,8 @@ def _import_engine() -> None:
     global PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest
     global RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry
     global VerifyReturnRequest, ReturnOrder, describe_command, effect, _events, _outbox, _placing, _returns
-    global document_columns, order_columns, order_json, _DOCUMENT
+    global document_columns, order_columns, order_json, _DOCUMENT, TypeAdapter, ValidationError, _users
+    from pydantic import TypeAdapter, ValidationError
     from ...engine.audit import GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
     from ...engine.commands import AMENDMENTS, describe
     from ...engine.context import PlanContext
@@ -102,6 +100,7 @@ def _import_engine() -> None:
     from . import outbox as _outbox
     from . import placing as _placing
     from . import returns as _returns
+    from . import users as _users
     from .rows import document_columns, order_columns, order_json
     _DOCUMENT = TypeAdapter(Document)
     _ENGINE_LOADED = True
@@ -143,16 +142,19 @@ class SqliteStore:
     """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, role: Role, read_only: bool,
-                 policy: Policy, clock: Callable[[], datetime], gateway: PaymentGateway,
+                 policy: Policy | None, clock: Callable[[], datetime], gateway: PaymentGateway,
                  immutable: bool = False, why_read_only: str = "",
-                 templates: Mapping[str, MessageTemplate] | None = None) -> None:
+                 templates: Mapping[str, MessageTemplate] | None = None, policy_file: Path | None = None,
+                 templates_dir: Path | None = None) -> None:
         self._templates = templates
+        self._templates_dir = templates_dir if templates is None else None
+        self._policy_file = policy_file
         self._conn = conn
         self._path = path
         self._role: Role = role
         self._read_only = read_only
         self._why_read_only = why_read_only
-        self._policy = policy
+        self._policy_value = policy
         self._clock = clock
         self._gateway = gateway
         self._immutable = immutable
@@ -169,8 +171,13 @@ class SqliteStore:
     def open(cls, path: str | os.PathLike[str], *, role: Role = "agent", read_only: bool | None = None,
              policy: Policy | None = None, clock: Callable[[], datetime] | None = None,
              gateway: PaymentGateway | None = None, create: bool = True,
-             templates: Mapping[str, MessageTemplate] | None = None) -> "SqliteStore":
+             templates: Mapping[str, MessageTemplate] | None = None, policy_file: Path | None = None,
+             templates_dir: Path | None = None) -> "SqliteStore":
         """Open (or create, migrate) the store at ``path``.
+
+        The policy is ``policy``, else the operator's ``policy_file`` (read on first use), else the
+        built-in one; the message templates likewise (``templates``, else ``templates_dir``'s files over
+        the shipped ones, read on first use). :meth:`load_files` reads them at once.
 
         ``read_only`` defaults to True for a supervisor (DOMAIN §10) and False for an agent; a file (or
         folder) the user may not write is opened read-only whatever is asked. A missing folder is created
@@ -227,9 +234,9 @@ class SqliteStore:
         except sqlite3.Error as e:
             raise map_error(e, p) from None
         return cls(conn, p, role=role, read_only=want_ro or not can_write,
-                   policy=policy or default_policy(), clock=clock or _utcnow,
+                   policy=policy, clock=clock or _utcnow,
                    gateway=gateway or DemoGateway(), immutable=immutable, why_read_only=why,
-                   templates=templates)
+                   templates=templates, policy_file=policy_file, templates_dir=templates_dir)
 
     # -- properties -------------------------------------------------------------------------------
     @property
@@ -246,7 +253,31 @@ class SqliteStore:
 
     @property
     def policy(self) -> Policy:
-        return self._policy
+        """The pricing, limits and returns policy (read from the operator's file on first use)."""
+        if self._policy_value is None:
+            from ...engine.policy import default_policy, load_policy
+
+            self._policy_value = load_policy(self._policy_file) if self._policy_file else default_policy()
+        return self._policy_value
+
+    @property
+    def templates(self) -> Mapping[str, MessageTemplate] | None:
+        """The message templates (None: the shipped ones), read from the operator's folder on first use."""
+        if self._templates_dir is not None:
+            from ..templates import load_templates
+
+            self._templates = load_templates(self._templates_dir)
+            self._templates_dir = None
+        return self._templates
+
+    def load_files(self) -> None:
+        """Read the operator's policy and message templates now, if they were not yet: raises
+        :class:`~carecli.engine.errors.PolicyError` or :class:`~carecli.engine.errors.TemplateError`.
+        Opening a store reads neither, so that the app's first screen comes without them (nor
+        pydantic); the app calls this once its first results are drawn. Reads only these files: the
+        engine is loaded by the first call that needs it, as ever."""
+        self.policy  # noqa: B018 - read for its errors
+        self.templates  # noqa: B018
 
     def close(self) -> None:
         with self._lock:
@@ -333,8 +364,8 @@ class SqliteStore:
                                 c.execute("SELECT json FROM variants ORDER BY sku")]
                     locations = [PickupLocation.model_validate_json(t) for (t,) in
                                  c.execute("SELECT json FROM locations ORDER BY location_id")]
-                    return ReferenceData(variants=variants, locations=locations, policy=self._policy,
-                                         templates=dict(self._templates or {}))
+                    return ReferenceData(variants=variants, locations=locations, policy=self.policy,
+                                         templates=dict(self.templates or {}))
                 ref = self._read(load, snapshot=True)
                 self._catalog = ref.catalog()
                 self._locations = ref.location_map()
@@ -572,10 +603,10 @@ class SqliteStore:
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
         now = self._clock()
         ctx = PlanContext(
-            policy=self._policy, catalog=self._catalog, locations=self._locations, customer=customer,
+            policy=self.policy, catalog=self._catalog, locations=self._locations, customer=customer,
             account=account, now=now, ids=_TxnIds(c), actor=req.actor, role=self._role,
             read_only=self._read_only, purpose="commit", reason_code=req.reason_code, note=req.note,
-            idempotency_key=req.idempotency_key, audit_seq=seq, audit_prev_hash=prev, templates=self._templates,
+            idempotency_key=req.idempotency_key, audit_seq=seq, audit_prev_hash=prev, templates=self.templates,
         )
         # 3. The engine decides; the store only writes what it decided.
         try:
@@ -601,7 +632,7 @@ class SqliteStore:
         # 5. Write it all.
         total = p.totals_after.grand_total if p.totals_after is not None else None
         if total is None:  # pragma: no cover
-            total = price(new, self._policy, self._locations).grand_total
+            total = price(new, self.policy, self._locations).grand_total
         placed, stage, total_minor, currency, units, pc, pck = order_columns(new, total, self._locations)
         cur = c.execute(
             "UPDATE orders SET version = ?, stage = ?, total_minor = ?, units = ?, postcode = ?, "
@@ -642,9 +673,9 @@ class SqliteStore:
     # -- returns and refunds (backend/sqlite/returns.py does the work) --------------------------------
     def _returns_env(self) -> "_returns.Env":
         self.reference()
-        return _returns.Env(policy=self._policy, catalog=self._catalog, locations=self._locations,
+        return _returns.Env(policy=self.policy, catalog=self._catalog, locations=self._locations,
                             now=self._clock(), role=self._role, read_only=self._read_only, gateway=self._gateway,
-                            templates=self._templates)
+                            templates=self.templates)
 
     def return_eligibility(self, ref: str) -> ReturnEligibility:
         env = self._returns_env()
@@ -700,25 +731,25 @@ class SqliteStore:
         self._forbid_if_read_only()
         self.reference()
         return self._write(lambda c: _placing.place_order(
-            c, req, policy=self._policy, catalog=self._catalog, locations=self._locations, role=self._role,
+            c, req, policy=self.policy, catalog=self._catalog, locations=self._locations, role=self._role,
             read_only=self._read_only, now=self._clock(), gateway=self._gateway, ids=_TxnIds(c),
-            templates=self._templates))
+            templates=self.templates))
 
     def create_customer(self, req: NewCustomerRequest) -> Customer:
         if not isinstance(req, NewCustomerRequest):
             raise TypeError("create_customer() takes a NewCustomerRequest")
-        return self._write(lambda c: _placing.create_customer(c, req, policy=self._policy, now=self._clock()))
+        return self._write(lambda c: _placing.create_customer(c, req, policy=self.policy, now=self._clock()))
 
     def find_customers(self, query: str, *, limit: int = 20) -> list[CustomerSummary]:
-        return self._read(lambda c: _placing.find_customers(c, query, policy=self._policy, limit=limit),
+        return self._read(lambda c: _placing.find_customers(c, query, policy=self.policy, limit=limit),
                           snapshot=True)
 
 
     # -- fulfilment events, exceptions inbox, contact notes (backend/sqlite/events.py) -------------
     def _env(self, **kw: Any) -> _events.Env:
         self.reference()
-        return _events.Env(policy=self._policy, locations=self._locations, now=self._clock(), role=self._role,
-                           templates=self._templates, **kw)
+        return _events.Env(policy=self.policy, locations=self._locations, now=self._clock(), role=self._role,
+                           templates=self.templates, **kw)
 
     def ingest_event(self, event: Any) -> EventResult:
         from ...engine.events import EVENT
@@ -897,7 +928,7 @@ def _timeline(order: Order, events: list, notes: list, audits: list) -> list[Tim
 
 
 _LIGHT = {"__init__", "open", "close", "__enter__", "__exit__", "meta", "_read", "_forbid_if_read_only",
-          "_write", "search_orders", "ping", "recover"}
+          "_write", "search_orders", "ping", "recover", "load_files"}
 
 
 def _with_engine(fn: Callable[..., T]) -> Callable[..., T]:

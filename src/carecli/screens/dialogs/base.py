@@ -43,7 +43,8 @@ class CareDialog(InstantFrames, ModalScreen[R]):
         Binding("escape", "close", "Cancel", id="dialog.cancel",
                 tooltip="Close this dialog; nothing is staged or changed"),
         # A dialog is modal: the app's own F1 does not reach past it, so each dialog has its own.
-        Binding("f1", "app.help", "Help", id="dialog.help", show=False, tooltip="The keys of this dialog"),
+        Binding("f1", "app.help", "Help", id="dialog.help", show=False,
+                tooltip="The keys of this dialog, then the app's"),
     ]
 
     def action_close(self) -> None:

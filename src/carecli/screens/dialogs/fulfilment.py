@@ -320,8 +320,16 @@ class ShippingDialog(CareDialog[ChangeShippingMethod]):
 
 
 def hours_text(hours: Iterable[OpeningHours]) -> str:
-    """Opening hours Mon–Sun, equal neighbouring days grouped: ``Mon–Fri 10:00–20:00 · Sun closed``."""
-    by_day = {h.day: f"{h.opens}–{h.closes}" for h in hours}
+    """Opening hours Mon–Sun, equal neighbouring days grouped: ``Mon–Fri 10:00–20:00 · Sun closed``.
+
+    The times are the store data's free text, shown as they are (never parsed: ``9am``, ``24h`` or
+    nonsense cannot break the line; the caller shows the result through ``safe.text``). A day with
+    several spans (a lunch break) lists them all, in the data's order: ``Mon 09:00–12:00, 13:00–18:00``.
+    """
+    spans: dict[str, list[str]] = {}
+    for h in hours:
+        spans.setdefault(h.day, []).append(f"{h.opens}–{h.closes}")
+    by_day = {day: ", ".join(v) for day, v in spans.items()}
     if not by_day:
         return "opening hours not known"
     groups: list[tuple[str, str, str]] = []
