@@ -115,7 +115,7 @@ def test_values_are_converted_the_way_a_person_means_them(where):
     ("[http]\nretries = 11\n", "http.retries", "must be at most 10, got 11"),
     ('[http]\nretries = "three"\n', "http.retries", "expected a whole number, got 'three'"),
     ("[http]\nread_timeout = nan\n", "http.read_timeout", "expected a finite number"),
-    ("[ui]\ncolour = 3\n", "ui.colour", "not a setting (the settings here: page_size, search_debounce_ms)"),
+    ("[ui]\ncolour = 3\n", "ui.colour", "not a setting (the settings here: local_echo, page_size, search_debounce_ms)"),
     ("theme = 3\n", "theme", "expected a text, got 3"),
     ('keymap = "ctrl+s"\n', "keymap", "expected a table of names to texts"),
     ('ui = "big"\n', "ui", "expected a table of settings"),

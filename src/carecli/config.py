@@ -216,6 +216,9 @@ class UISettings(_Checked):
     search_debounce_ms: int = setting(0, ge=0, le=2000)
     """How long typing must pause before a search runs (0: at once; a query still running is never
     doubled: the newest text waits for it)."""
+    local_echo: bool = True
+    """Write a character typed at the end of the search box to the terminal as the key arrives, before
+    the app's own frame draws the same cells (``widgets/echo.py``); off: only the frame draws it."""
 
 
 @dataclass

@@ -108,7 +108,9 @@ class SearchScreen(InstantFrames, Screen[None]):
 
     def on_mount(self) -> None:
         self._columns()
-        self.query_one("#query", QueryInput).typed = self._text_changed
+        box = self.query_one("#query", QueryInput)
+        box.typed = self._text_changed
+        box.local_echo = self.app.settings.ui.local_echo
         first = self.app.take_first_page()
         if first is not None and first.offset == 0 and first.limit == self.app.settings.ui.page_size:
             self._show(first)  # read while the app started: in the first frame
