@@ -16,16 +16,13 @@ All discovery of files goes through :func:`locations`, which tests patch, so a d
 never leaks into a test.
 """
 
-from __future__ import annotations
-
-import functools
 import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import UnionType
-from typing import Any, Callable, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Callable, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 APP_NAME = "carecli"
@@ -183,10 +180,11 @@ class _Checked:
     _prefix = ""
 
     def __post_init__(self) -> None:
-        hints = _hints(type(self))
         for f in fields(self):  # type: ignore[arg-type]
             key = self._prefix + f.name
-            value = _coerce(hints[f.name], getattr(self, f.name), key)
+            # f.type is the annotation itself (this module does not postpone annotations, so that no
+            # string has to be evaluated: typing.get_type_hints compiled each one, at every start)
+            value = _coerce(f.type, getattr(self, f.name), key)
             meta = f.metadata
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if meta.get("ge") is not None and value < meta["ge"]:
@@ -200,11 +198,6 @@ class _Checked:
 
     def _check(self) -> None:
         """Checks across fields or of a field's form, in subclasses."""
-
-
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Label, Select, Static, TabbedContent, TabPane
 
 from ..backend.contract import AccountView, BackendError, LedgerEntry, OrderView
 from ..engine.model import CreditMemo, Document, Invoice, Payment, Refund, StoreCredit
@@ -34,6 +34,7 @@ from ..widgets.badges import offline_badge, read_only_badge, stage_text
 from ..widgets.money import fmt, money_text
 from ..widgets.safe import text
 from .frames import InstantFrames
+from ..widgets.footer import CareFooter
 
 if TYPE_CHECKING:
     from ..app import CareApp
@@ -442,7 +443,7 @@ class AccountScreen(InstantFrames, Screen[None]):
                 yield DataTable(id="account-orders", cursor_type="row", zebra_stripes=True)
             with TabPane("Returns", id="tab-returns"):
                 yield Static(Text(RETURNS_PLACEHOLDER, "dim"), id="account-returns")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self._narrow = self.app.size.width < WIDE_FROM

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalGroup, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from ..backend.contract import (
     BackendError, CustomerSummary, DuplicateCustomer, NewCard, NewCustomerRequest, RuleViolations,
@@ -28,6 +28,7 @@ from ..engine.placing import customer_problems
 from ..widgets.safe import INPUT_RESTRICT, text
 from .dialogs import base as _dialogs_base
 from .dialogs.base import CareDialog, _field, _title
+from ..widgets.footer import CareFooter
 
 CSS = [str(Path(_dialogs_base.__file__).with_name("dialogs.tcss")), str(Path(__file__).with_name("new_order.tcss"))]
 
@@ -60,7 +61,7 @@ class CustomerDialog(CareDialog[CustomerSummary]):
             yield DataTable(id="customers", cursor_type="row", zebra_stripes=True)
             yield Static(Text("Type a name, an e-mail or a phone number. F2 creates a new customer."),
                          id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#customers", DataTable)
@@ -157,7 +158,7 @@ class NewCustomerDialog(CareDialog[CustomerSummary]):
                                                            "expiry": "MM/YY", "region": "e.g. IL, NSW"}.get(name, "")))
             yield Static(Text("The market and the account's currency follow the address's country."),
                          id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     # -- reading the form ----------------------------------------------------------------------------
     def values(self) -> dict[str, str]:

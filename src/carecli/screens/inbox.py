@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalGroup
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from ..backend.contract import BackendError, ExceptionItem, TimelineEntry
 from ..widgets.badges import offline_badge, read_only_badge, stage_text
@@ -25,6 +25,7 @@ from ..widgets.safe import INPUT_RESTRICT, text
 from .dialogs import base as _dialog_base
 from .dialogs.base import CareDialog
 from .frames import InstantFrames
+from ..widgets.footer import CareFooter
 
 REMEDIES = {"substitute", "cancel_line", "appease", "note"}
 KIND_LABEL = {"short_pick": "Short pick", "backorder": "Backorder", "delivery_failed": "Delivery failed",
@@ -62,7 +63,7 @@ class NoteDialog(CareDialog[str]):
             yield Input(placeholder="what was said or agreed (Enter saves, Esc cancels)", id="note",
                         restrict=INPUT_RESTRICT, max_length=2000)
             yield Static("", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
@@ -102,7 +103,7 @@ class InboxScreen(InstantFrames, Screen[None]):
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
         yield Static("", id="inbox-detail")
         yield Label("", id="inbox-status")
-        yield Footer()
+        yield CareFooter()
 
     def _columns(self) -> None:
         table = self.query_one("#inbox", DataTable)

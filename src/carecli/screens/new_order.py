@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalGroup, Vertical, VerticalGroup, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from ..backend.contract import (
     BackendError, OrderView, PaymentDeclined, PlaceOrderRequest, PlaceOrderResult, ReferenceData, RuleViolations,
@@ -47,6 +47,7 @@ from ..widgets.waterfall import placement_preview
 from .dialogs import base as _dialogs_base
 from .dialogs.base import CareDialog, ReasonNoteDialog, _field, _title
 from .frames import InstantFrames
+from ..widgets.footer import CareFooter
 
 DIALOG_CSS = str(Path(_dialogs_base.__file__).with_name("dialogs.tcss"))  # the dialogs' shared sheet
 KIND_TITLES = {None: "New order", "replacement": "Replacement order", "reorder": "Re-order",
@@ -281,7 +282,7 @@ class NewOrderScreen(InstantFrames, Screen[None]):
             yield DataTable(id="new-lines", cursor_type="row", zebra_stripes=True)
             yield Static("", id="new-details")
             yield VerticalScroll(Static("", id="new-preview"), id="new-preview-scroll")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#new-lines", DataTable)
@@ -561,7 +562,7 @@ class PlaceDialog(ReasonNoteDialog):
             yield Static(body, id="place-summary")
             yield from self.reason_and_note("choose a reason (required)" if self.reason_required
                                             else "no reason needed (optional)")
-        yield Footer()
+        yield CareFooter()
 
 
 def open_new_order(app, customer_id: str, account_id: str, address: Address | None, market: str) -> None:

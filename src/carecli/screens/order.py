@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane, Tabs
 
 from ..backend.contract import (
     BackendError, CommitResult, OrderView, PaymentDeclined, RuleViolations, TimelineEntry, VersionConflict,
@@ -26,6 +26,7 @@ from ..widgets.waterfall import document_lines, preview, totals_table
 from .returns import ReturnsPane
 from .session import AmendSession
 from .frames import InstantFrames
+from ..widgets.footer import CareFooter
 
 # The tabs, in order; the keys 1 … 6 show them. Every letter a tab's name starts with is already an
 # amendment's or a return's key, and Alt+digit does not reach the app in xterm-style terminals (Textual
@@ -96,7 +97,7 @@ class OrderScreen(InstantFrames, Screen[None]):
                 yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             with TabPane("Returns", id="tab-returns"):
                 yield ReturnsPane(self.ref)
-        yield Footer()
+        yield CareFooter()
 
     def _line_columns(self) -> None:
         """Columns sized to the terminal: at 80 columns every column stays on screen."""

@@ -22,7 +22,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalGroup, VerticalScroll
-from textual.widgets import DataTable, Footer, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, Select, Static
 
 from ..backend.contract import (
     BackendError, CreateExchangeRequest, CreateReturnRequest, RefundReturnRequest, ReturnEligibility, ReturnResult, ReturnStepRequest,
@@ -40,6 +40,7 @@ from ..engine.returns import (
 from ..widgets import safe
 from ..widgets.money import fmt
 from .dialogs.base import PRINTABLE, CareDialog, _field, _int, _title
+from ..widgets.footer import CareFooter
 
 WRITE_ACTIONS = {"create", "exchange", "receive", "verify", "refund", "settle", "close_return"}
 DIALOG_CSS = ["dialogs/dialogs.tcss", "returns.tcss"]
@@ -197,7 +198,7 @@ class ReturnLineDialog(CareDialog["tuple[ReturnLineRequest | None, Override | No
                                                placeholder="reason for the override (required)"))
             yield Static("Quantity 0 takes the line off the draft. Ctrl+S puts it on.", id="message",
                          classes="message")
-        yield Footer()
+        yield CareFooter()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -256,7 +257,7 @@ class VerifyDialog(CareDialog["tuple[LineVerdict, ...]"]):
                     yield _field("Why", Input("", id=f"note-{rl.line_id}", compact=True, restrict=PRINTABLE,
                                               max_length=500, placeholder="why (required to reject)"))
             yield Static("Ctrl+S records the verdicts.", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -314,7 +315,7 @@ class ExchangeDialog(CareDialog["tuple[ReplacementLine, ...]"]):
                     yield _field("For", Select(opts, allow_blank=False, id=f"rep-{req.line_id}", compact=True))
             yield Static("", id="figures")
             yield Static("Ctrl+S creates the exchange; Escape leaves it.", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self._show()
@@ -372,7 +373,7 @@ class RefundDialog(CareDialog[str]):
                 yield RadioButton("as store credit", id="STORE_CREDIT")
             yield Static("", id="figures")
             yield Static("Ctrl+S refunds as shown; Escape leaves it.", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self._show()
@@ -436,7 +437,7 @@ class SettleExchangeDialog(RefundDialog):
                 yield RadioButton("refund as store credit", id="STORE_CREDIT")
             yield Static("", id="figures")
             yield Static("Ctrl+S settles as shown; Escape leaves it.", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
 
 def settlement_words(r: ReturnOrder) -> str:

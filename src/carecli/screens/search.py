@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from ..backend.errors import BackendError
 from ..backend.search_types import SearchPage
@@ -29,6 +29,7 @@ from ..widgets.results import Column, ResultsTable
 from ..widgets.safe import INPUT_RESTRICT, text
 from ..widgets.stage_filter import StageFilter
 from .frames import InstantFrames
+from ..widgets.footer import CareFooter
 
 log = logging.getLogger("carecli")
 
@@ -81,7 +82,7 @@ class SearchScreen(InstantFrames, Screen[None]):
             yield offline_badge()
         yield ResultsTable(id="results")
         yield Label("", id="status")
-        yield Footer()
+        yield CareFooter()
 
     def _columns(self) -> None:
         """Columns sized to the terminal: at 80 columns every column stays on screen."""
