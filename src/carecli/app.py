@@ -139,13 +139,25 @@ class CareApp(App[None]):
         elif self._freeze_start:  # what the files brought in (pydantic, the engine) lives as long
             self.call_from_thread(gc.freeze)
 
+    FIRST_PAGE_WAIT_S = 0.15  # float-ok: seconds the first screen waits for a page still being read
+    """How long the first screen's mount waits for the page read during the start. The query runs in a
+    thread while the main thread imports and builds the screens; a thread gets the interpreter only
+    between the main thread's steps, so a query of 3 ms could still be running when the screen mounts,
+    and without this wait the first frame came without results and the results ~100 ms later. While the
+    main thread waits, the query has the interpreter and ends in a few milliseconds (an embedded store);
+    a page that takes longer (a slow server) is asked for again once the screen is drawn."""
+
     def take_first_page(self) -> SearchPage | None:
-        """The first page of results read during the start, if it has come (once); None otherwise, and
-        the search screen asks for it as for any other page (an error is shown then, not here)."""
+        """The first page of results read during the start, once it has come (once; waiting up to
+        FIRST_PAGE_WAIT_S); None otherwise, and the search screen asks for it as for any other page (an
+        error is shown then, not here)."""
         future, self._first_page = self._first_page, None
-        if future is None or not future.done() or future.exception() is not None:
+        if future is None:
             return None
-        return future.result()
+        try:
+            return future.result(timeout=self.FIRST_PAGE_WAIT_S)
+        except Exception:  # noqa: BLE001 - not come in time, or failed: the screen asks again
+            return None
 
     def _set_sub_title(self) -> None:
         self.sub_title = (f"{self.actor} · {self.role}" + (" · READ-ONLY" if self.read_only else "")

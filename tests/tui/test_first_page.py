@@ -86,3 +86,48 @@ async def test_the_start_is_frozen_out_of_the_collectors_view_only_when_asked(st
                 store.close()
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.asyncio
+async def test_a_page_still_being_read_when_the_screen_mounts_is_waited_for(store_path):
+    """The query is still running when the screen mounts (held here by an event until the mount has
+    begun): the mount waits for it rather than drawing an empty table and asking again."""
+    import threading
+
+    CountingStore.searches = 0
+    mounting = threading.Event()
+    store, app = _app(store_path, None)
+
+    def slow_first_page():
+        mounting.wait(10)
+        return store.search_orders("", limit=app.settings.ui.page_size)
+
+    app._first_page = prefetch(slow_first_page)
+    original = app.take_first_page
+
+    def take():
+        mounting.set()  # the query may go on now; the screen is mounting
+        return original()
+
+    app.take_first_page = take
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.screen.query_one("#results").row_count == app.settings.ui.page_size  # at mount
+            await search_loaded(pilot)
+            assert CountingStore.searches == 1  # the start's query only
+    finally:
+        store.close()
+
+
+@pytest.mark.asyncio
+async def test_a_page_that_does_not_come_in_time_is_asked_for_again(store_path):
+    from concurrent.futures import Future
+
+    CountingStore.searches = 0
+    store, app = _app(store_path, Future())  # never done
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await search_loaded(pilot)
+            assert CountingStore.searches == 1  # the screen's own query, after the wait
+    finally:
+        store.close()
