@@ -126,7 +126,14 @@ class CareApp(App[None]):
             # for the process's one app (tui.run): objects frozen are never collected as cycles.
             gc.freeze()
         if self._files_check is not None:
-            self.run_worker(self._check_files, thread=True, group="files", exit_on_error=False)
+            # Not at once: the frame just drawn is still being written to the terminal by Textual's
+            # writer thread, which needs the interpreter between its writes, and the import of
+            # pydantic in a thread would hold it for ~200 ms (the results reached the screen ~50 ms
+            # later). A moment later the frame is out.
+            self.set_timer(self.FILES_CHECK_DELAY_S, lambda: self.run_worker(
+                self._check_files, thread=True, group="files", exit_on_error=False))
+
+    FILES_CHECK_DELAY_S = 0.25  # float-ok: seconds after the first results
 
     def _check_files(self) -> None:
         """The operator's policy and templates, read after the first frame (pydantic and the policy's
