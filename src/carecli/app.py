@@ -47,7 +47,7 @@ class CareApp(App[None]):
         super().__init__()
         self._first_page = first_page  # the most recent orders, read while the app started (tui.run)
         self._freeze_start = freeze_start
-        # Reads the operator's files after the first frame (tui.files_check); a message it returns
+        # Reads the operator's files after the first results (tui.files_check); a message it returns
         # ends the app, which then returns 2 and leaves the message in ``stopped_because``.
         self._files_check = files_check
         self.stopped_because = ""
@@ -127,18 +127,17 @@ class CareApp(App[None]):
             gc.freeze()
         if self._files_check is not None:
             # Not at once: the frame just drawn is still being written to the terminal by Textual's
-            # writer thread, which needs the interpreter between its writes, and the import of
-            # pydantic in a thread would hold it for ~200 ms (the results reached the screen ~50 ms
-            # later). A moment later the frame is out.
+            # writer thread, which needs the interpreter between its writes, and importing pydantic
+            # in a thread holds it for ~200 ms. A moment later the frame is out.
             self.set_timer(self.FILES_CHECK_DELAY_S, lambda: self.run_worker(
                 self._check_files, thread=True, group="files", exit_on_error=False))
 
     FILES_CHECK_DELAY_S = 0.25  # float-ok: seconds after the first results
 
     def _check_files(self) -> None:
-        """The operator's policy and templates, read after the first frame (pydantic and the policy's
-        models come with them, which the first screen does without): a file that cannot be used ends
-        the app with its message, as it would have before the screen opened."""
+        """The operator's policy and templates, read a moment after the first results (pydantic and the
+        policy's models come with them, which the first screen does without): a file that cannot be
+        used ends the app with its message, as it would have before the screen opened."""
         problem = self._files_check() if self._files_check is not None else None
         if problem:
             self.stopped_because = problem

@@ -57,7 +57,7 @@ def open_backend(settings, warnings: list[str]):
 
     An existing store is opened without reading the operator's policy and message templates (that
     would import pydantic and build the policy's models before the first screen): the app reads them
-    right after its first frame (:meth:`SqliteStore.load_files`, see :func:`run`). Before the demo
+    a moment after its first results (:meth:`SqliteStore.load_files`, see :func:`run`). Before the demo
     store is built they are read first, so that a bad file is refused before a long build.
     """
     from .backend.sqlite.store import SqliteStore
@@ -89,8 +89,8 @@ def open_backend(settings, warnings: list[str]):
 
 def files_check(backend) -> Callable[[], str | None] | None:
     """For an embedded store: a call that reads the operator's policy and message templates (opening
-    the store did not) and returns what is wrong with them, or None. The app makes it after its first
-    frame, and leaves with that message if there is one. None for a server (its files are its own)."""
+    the store did not) and returns what is wrong with them, or None. The app makes it a moment after its
+    first results, and leaves with that message if there is one. None for a server (its files are its own)."""
     load = getattr(backend, "load_files", None)
     if load is None:
         return None
