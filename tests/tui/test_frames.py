@@ -62,3 +62,38 @@ async def test_a_key_after_a_pause_is_drawn_without_the_timer():
 async def test_a_plain_screen_waits_for_the_timer():
     """The control: without InstantFrames the same key is not drawn until the frame clock ticks."""
     assert not await _typed_and_drawn(Plain())
+
+
+async def _renders_in_batch(screen: Screen, monkeypatch) -> tuple[int, list[str]]:
+    """How many screen renders were made while the app batched its updates (its start, which pushes
+    ``screen``), and the frames that reached the terminal."""
+    from textual._compositor import Compositor
+
+    app = Recorder(screen)
+    in_batch: list[int] = []
+    original = Compositor.render_update
+
+    def render_update(self, *args, **kwargs):
+        in_batch.append(app._batch_count)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compositor, "render_update", render_update)
+    async with app.run_test(size=(40, 5)) as pilot:
+        await pilot.pause()
+        screen.query_one("#box", Input).value = "drawn"
+        await pilot.pause()
+    return sum(1 for n in in_batch if n), app.drawn
+
+
+@pytest.mark.asyncio
+async def test_nothing_is_rendered_during_a_batch_and_the_screen_is_drawn_after_it(monkeypatch):
+    rendered_in_batch, drawn = await _renders_in_batch(Instant(), monkeypatch)
+    assert rendered_in_batch == 0
+    assert any("drawn" in frame for frame in drawn)
+
+
+@pytest.mark.asyncio
+async def test_a_plain_screen_renders_a_frame_during_the_start_that_is_thrown_away(monkeypatch):
+    """The control: Textual renders the first screen while the app's start is batched."""
+    rendered_in_batch, _drawn = await _renders_in_batch(Plain(), monkeypatch)
+    assert rendered_in_batch >= 1

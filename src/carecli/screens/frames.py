@@ -7,8 +7,14 @@ soon as the app is idle when no frame was drawn in the last period, and leaves l
 timer as before: a key typed after a pause is drawn at once, and a burst of changes (a key repeat, a
 page of results coming in while the agent types) is still drawn at most ``MAX_FPS`` times a second.
 
-It works through two of Textual's Screen internals, ``_on_idle`` and ``_on_timer_update``, and the
-flags they read; ``tests/tui/test_frames.py`` checks the frame is drawn before the timer's tick.
+It also draws nothing while the app batches its updates (``App.batch_update``: the app's start, a
+screen being pushed or popped). Textual renders such a frame in full and then throws it away, since a
+batch shows nothing (about 30 ms for the first screen, a third of the start's own work); the screen
+asks for a frame instead, which is drawn once the batch ends.
+
+It works through three of Textual's Screen internals, ``_on_idle``, ``_on_timer_update`` and
+``_compositor_refresh``, and the flags they read; ``tests/tui/test_frames.py`` checks the frame is
+drawn before the timer's tick, and that no frame is rendered during a batch.
 """
 
 from __future__ import annotations
@@ -34,6 +40,13 @@ class InstantFrames:
         if self._needs_frame():
             self._last_frame = _now()
         super()._on_timer_update()  # type: ignore[misc]
+
+    def _compositor_refresh(self) -> None:
+        screen = self  # a Screen
+        if screen.app._batch_count and screen is screen.app.screen:  # type: ignore[attr-defined]
+            screen.refresh()  # the whole screen, drawn once the batch has ended
+            return
+        super()._compositor_refresh()  # type: ignore[misc]
 
     async def _on_idle(self, event: events.Idle) -> None:
         # Dispatched before Screen._on_idle (earlier in the MRO); prevent_default() stops that one.
