@@ -141,3 +141,48 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path):
     p.stderr.close()
     assert p.wait(timeout=30) == 1
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_the_start_s_later_work_runs_even_if_the_first_results_never_come(tmp_path, monkeypatch):
+    """The first results start what the launch left for later (the files check, the collector's
+    return); a first query that hangs does not keep it from running."""
+    import asyncio
+    import threading
+
+    from carecli.app import CareApp
+
+    monkeypatch.setattr(tui, "FIRST_START_ORDERS", 25)
+    monkeypatch.setattr(CareApp, "STARTED_AT_THE_LATEST_S", 0.3)
+    monkeypatch.setattr(CareApp, "FILES_CHECK_DELAY_S", 0.01)
+    store = tui.open_backend(Settings(store=tmp_path / "s.db"), [])
+    release = threading.Event()
+    search = store.search_orders
+
+    def hanging(*args, **kwargs):
+        release.wait(10)
+        return search(*args, **kwargs)
+
+    store.search_orders = hanging  # type: ignore[method-assign]
+    checked = threading.Event()
+
+    def check() -> None:
+        checked.set()
+        return None
+
+    app = CareApp(store, Settings(store=tmp_path / "s.db"), files_check=check)
+
+    async def go() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if checked.is_set():
+                    break
+            release.set()
+            assert checked.is_set(), "the files were not checked without first results"
+            assert "Enter opens" not in str(app.screen.query_one("#status").render())  # no results came
+
+    try:
+        asyncio.run(go())
+    finally:
+        release.set()
+        store.close()

@@ -109,6 +109,8 @@ class CareApp(App[None]):
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)
+        # Should the first results never come (a query that hangs), the start's work still runs.
+        self.set_timer(self.STARTED_AT_THE_LATEST_S, self.started)
 
     def started(self) -> None:
         """Called by the first screen once its first results (or their error) are on it: after the
@@ -123,14 +125,20 @@ class CareApp(App[None]):
             # What the start built (modules, classes, the first screen) lives as long as the app: out
             # of the garbage collector's view, so that a full collection while the agent types scans
             # only what came later (otherwise a pause of tens of milliseconds, at any keystroke). Only
-            # for the process's one app (tui.run): objects frozen are never collected as cycles.
+            # for the process's one app (tui.run): objects frozen are never collected as cycles. The
+            # collector was paused for the start (tui.run; a full collection of the start's objects
+            # took ~30 ms just before the first frame) and runs again from here. The few cycles the
+            # start left (about 3,000 objects) stay with the frozen ones.
             gc.freeze()
+            gc.enable()
         if self._files_check is not None:
             # Not at once: the frame just drawn is still being written to the terminal by Textual's
             # writer thread, which needs the interpreter between its writes, and importing pydantic
             # in a thread holds it for ~200 ms. A moment later the frame is out.
             self.set_timer(self.FILES_CHECK_DELAY_S, lambda: self.run_worker(
                 self._check_files, thread=True, group="files", exit_on_error=False))
+
+    STARTED_AT_THE_LATEST_S = 5.0  # float-ok: seconds after mount
 
     FILES_CHECK_DELAY_S = 0.25  # float-ok: seconds after the first results
 

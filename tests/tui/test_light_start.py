@@ -82,7 +82,8 @@ def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_p
     """``carecli`` as typed: settings, the store, the app and its first page of results (the app runs
     headless here, for the time it takes to show its first results). The modules are taken when the
     first results are shown or when the app starts reading the operator's policy and templates after
-    its first frame, whichever comes first; that reading then loads the engine (and pydantic)."""
+    its first frame, whichever comes first; that reading then loads the engine (and pydantic). The
+    garbage collector is off while the app starts and on again, with the start frozen, after."""
     code = (
         "import asyncio, os\n"
         "from carecli import cli\n"
@@ -93,7 +94,10 @@ def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_p
         "    seen.append(sorted(sys.modules))\n"
         "    check(self)\n"
         "CareApp._check_files = checking\n"
+        "import gc\n"
+        "collector = []\n"
         "def run(self):\n"
+        "    collector.append(gc.isenabled())  # paused by tui.run for the start\n"
         "    async def first_results():\n"
         "        async with self.run_test(size=(120, 40)) as pilot:\n"
         "            for _ in range(200):\n"
@@ -108,9 +112,11 @@ def test_the_launch_through_the_command_line_imports_none_of_them(demo_db, tmp_p
         "                    break\n"
         "                await pilot.pause(0.05)\n"
         "    asyncio.run(first_results())\n"
+        "    collector.append(gc.isenabled() and gc.get_freeze_count() > 1000)  # on again, the start frozen\n"
         "CareApp.run = run\n"
         "assert cli.main([]) == 0\n"
         "assert len(seen) == 2, 'the files were not checked'\n"
+        "assert collector == [False, True], collector\n"
         "print(json.dumps([seen[0], sorted(sys.modules)]))\n")
     env = {"CARECLI_STORE": str(demo_db), "CARECLI_ROLE": "supervisor", "CARECLI_ACTOR": "kim",
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
