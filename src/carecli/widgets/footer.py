@@ -1,25 +1,114 @@
-"""The key bar at the bottom of every screen: Textual's ``Footer``, with its keys made in their final
-style at once.
+"""The key bar at the bottom of every screen: one line, drawn by one widget.
 
-Textual's ``FooterKey`` starts compact (``compact = reactive(True)``) and is then bound to the footer's
-``compact`` (False): each key mounted adds the ``-compact`` class and removes it again, and each of
-the two changes re-applies the style sheet to the key. The footer is rebuilt whenever the screen's
-bindings change (a focus moving, a dialog closing), so this cost the first screen about a tenth of
-its start, and every later rebuild as much. Here each key bound to the footer's ``compact`` is given
-that value before it is mounted, so neither change happens; what is drawn is the same (the command
-palette's key, which Textual does not bind, stays compact as it was).
+It shows what Textual's ``Footer`` shows, in the same styles (the theme's ``$footer-*`` colours): each
+key the screen in front shows (``Binding.show``; one per action), dimmed when its action is disabled
+now, and the command palette's key on the right behind a thin rule. A key is clicked as in Textual's
+footer; the keys' tooltips are in F1's help rather than on hover (carecli is used from the keyboard).
+
+Why not Textual's ``Footer``: it is a container that mounts a widget per key and builds them again
+whenever the screen's bindings change (a focus moving, a dialog closing). On the first screen that
+rebuild came after the first layout, so the first frame waited for a second layout, a style sheet
+applied to each key and their first renders (about 30 ms of the launch; every screen change paid it
+again). Here a change of bindings only repaints the line.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.widget import Widget
+
+from .safe import clean
+
+PALETTE_RULE = "▏"  # Textual's `vkey` border on the left of the palette's key
 
 
-class CareFooter(Footer):
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
-                widget.set_reactive(FooterKey.compact, self.compact)  # the value the binding would give
-            yield widget
+class CareFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer-key--key", "footer-key--description", "footer-key--rule"}
+    DEFAULT_CSS = """
+    CareFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer-key--rule {
+            color: $foreground 20%;
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._spans: list[tuple[int, int, str, bool]] = []  # columns [start, end) of a key, its key, enabled
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, _screen) -> None:
+        self.refresh()
+
+    def keys(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
+        """The keys on the bar, left to right, each with whether its action may run now (one per
+        action, as Textual's footer shows them); and the command palette's key, or None."""
+        active = self.screen.active_bindings
+        seen: set[str] = set()
+        left: list[tuple[Binding, bool]] = []
+        for _node, binding, enabled, _tooltip in active.values():
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                left.append((binding, enabled))
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.app.ENABLE_COMMAND_PALETTE else None
+        return left, (palette[1], palette[2]) if palette is not None else None
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("footer-key--key")
+        description_style = self.get_component_rich_style("footer-key--description")
+        dim = Style(dim=True)
+        left, palette = self.keys()
+        line = Text(no_wrap=True, overflow="crop", end="")
+        spans: list[tuple[int, int, str, bool]] = []
+        for binding, enabled in left:
+            start = line.cell_len
+            extra = Style() if enabled else dim
+            line.append(f" {clean(self.app.get_key_display(binding))} ", key_style + extra)
+            line.append(f"{clean(binding.description)} ", description_style + extra)
+            spans.append((start, line.cell_len, binding.key, enabled))
+        if palette is not None:  # on the right, behind a thin rule; the keys on the left give way
+            binding, enabled = palette
+            extra = Style() if enabled else dim
+            right = Text(no_wrap=True, end="")
+            right.append(PALETTE_RULE, self.get_component_rich_style("footer-key--rule"))
+            right.append(clean(self.app.get_key_display(binding)), key_style + extra)
+            right.append(f" {clean(binding.description)}", description_style + extra)
+            right.append(" ")  # Textual's padding after the palette's key: the bar's own colours
+            room = max(0, self.size.width - right.cell_len)
+            line.truncate(room, pad=True)
+            spans = [span for span in spans if span[1] <= room]
+            spans.append((room + 1, room + right.cell_len, binding.key, enabled))
+            line.append_text(right)
+        self._spans = spans
+        return line
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, key, enabled in self._spans:
+            if start <= event.x < end:
+                if enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return
