@@ -18,6 +18,7 @@ Targets (issue 4): launch ≤ 1.5× the minimal app; echo ≤ 5 ms median; refre
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import statistics
@@ -52,6 +53,11 @@ def main() -> int:
            **({"CARECLI_UI__SEARCH_DEBOUNCE_MS": os.environ["CARECLI_UI__SEARCH_DEBOUNCE_MS"]}
               if "CARECLI_UI__SEARCH_DEBOUNCE_MS" in os.environ else {}),
            "XDG_CONFIG_HOME": "/nonexistent-carecli-bench"}
+    # As installed from a wheel: carecli's modules compiled to bytecode. An editable install in an
+    # environment with PYTHONDONTWRITEBYTECODE would otherwise compile every changed module at every
+    # launch (Textual's own modules were compiled when pip installed them).
+    import carecli
+    compileall.compile_dir(Path(carecli.__file__).parent, quiet=1)
     tm = Tmux(120, 40)
     try:
         floor, launch, mem = [], [], []
