@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tmuxprobe import Tmux, rss_mib  # noqa: E402
 
 BIN = Path(sys.executable).parent
+SETTLE_S = 0.3  # float-ok: after a program is killed, before the next is timed (it may still be exiting)
 HERE = Path(__file__).resolve().parent
 
 
@@ -75,11 +76,13 @@ def main() -> int:
                     tm.wait_change(name, before)
                     echo_floor.append(time.perf_counter() - k0)
                 tm.kill(name)
+                time.sleep(SETTLE_S)
             name = tm.start([str(BIN / "python"), str(HERE / "minimal_app.py")])
             t0 = time.perf_counter()
             tm.wait_for(name, "READY")
             f = time.perf_counter() - t0
             tm.kill(name)
+            time.sleep(SETTLE_S)
             name = tm.start([str(BIN / "carecli")], env=env)
             t0 = time.perf_counter()
             tm.wait_for(name, "Enter opens", timeout=60)
@@ -123,6 +126,7 @@ def main() -> int:
                         break  # the last row of the page: the cursor stays
                     cursor.append(time.perf_counter() - k0)
             tm.kill(name)
+            time.sleep(SETTLE_S)
         ms = lambda xs: [x * 1000 for x in xs]  # noqa: E731
         print(f"machine: {platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}, "
               f"store {args.store} ({Path(args.store).stat().st_size / 1e6:,.0f} MB)")
