@@ -16,7 +16,6 @@ table keeps an ``INTEGER PRIMARY KEY`` row id that other tables refer to, and th
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Callable
 
@@ -200,6 +199,8 @@ CREATE TABLE order_skus (
 
 
 def _v2_backfill(conn: sqlite3.Connection) -> None:
+    import json  # here, not at the top: only a migration needs it, not a launch
+
     """Fill order_skus from the orders already in a version-1 store."""
     rows = conn.execute("SELECT id, placed_at, json FROM orders")
     batch: list[tuple[str, int, int]] = []

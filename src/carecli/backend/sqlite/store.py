@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import os
 import random
 import sqlite3
@@ -808,6 +807,8 @@ _AUDIT_COLS = ("seq, at, actor, role, order_ref, version_before, version_after, 
 
 
 def _audit_dict(r: tuple[Any, ...]) -> dict[str, Any]:
+    import json  # here, not at the top: a launch reads no audit record
+
     return {
         "seq": r[0], "at": r[1], "actor": r[2], "role": r[3], "order_ref": r[4], "version_before": r[5],
         "version_after": r[6], "command": json.loads(r[7]), "reason_code": r[8], "note": r[9],
@@ -856,6 +857,8 @@ _DOC_TITLES = {
 
 
 def _timeline(order: Order, events: list, notes: list, audits: list) -> list[TimelineEntry]:
+    import json  # here, not at the top: a launch reads no audit record
+
     out: list[tuple[datetime, int, int, TimelineEntry]] = []
     n = 0
 
