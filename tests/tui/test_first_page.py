@@ -1,9 +1,10 @@
 """The first page of results is read while the app starts, and shown in the first frame.
 
-``tui.prefetch`` runs the query in a thread of its own as soon as the store is open; the search
-screen takes the page when it mounts if it has come by then, and otherwise (not there yet, or the
-query failed) asks for it as for any other page. A store that counts its searches (a real store,
-subclassed) shows which way the page came.
+From an embedded store ``tui.run`` reads it at once, before the app runs (``tui.at_once``); from a
+server, ``tui.prefetch`` runs the query in a thread of its own. The search screen takes the page when
+it mounts if it has come by then, and otherwise (not there yet, or the query failed) asks for it as
+for any other page. A store that counts its searches (a real store, subclassed) shows which way the
+page came.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from carecli.backend.errors import Unavailable
 from carecli.backend.sqlite import SqliteStore
 from carecli.config import Settings
-from carecli.tui import prefetch
+from carecli.tui import at_once, prefetch
 
 from .conftest import ACTOR, SteadyCareApp, fixed_clock, result_refs, search_loaded
 
@@ -131,3 +132,29 @@ async def test_a_page_that_does_not_come_in_time_is_asked_for_again(store_path):
             assert CountingStore.searches == 1  # the screen's own query, after the wait
     finally:
         store.close()
+
+
+def test_at_once_holds_the_result_or_the_error():
+    assert at_once(lambda: 42).result(timeout=0) == 42
+
+    def fails():
+        raise Unavailable("the store is busy")
+
+    future = at_once(fails)
+    assert future.done() and isinstance(future.exception(timeout=0), Unavailable)
+
+
+def test_an_embedded_store_s_first_page_is_there_before_the_app_runs(tmp_path, monkeypatch):
+    import carecli.tui as tui
+    from carecli.app import CareApp
+
+    monkeypatch.setattr(tui, "FIRST_START_ORDERS", 60)  # more than a page
+    seen: list = []
+
+    def run(self):  # instead of running: what the app was given
+        future = self._first_page
+        seen.append((future.done(), len(future.result(timeout=0).items) if future.done() else None))
+
+    monkeypatch.setattr(CareApp, "run", run)
+    assert tui.run({"store": str(tmp_path / "s.db")}) == 0
+    assert seen == [(True, Settings().ui.page_size)]
