@@ -22,6 +22,8 @@ from .config import Settings
 from .screens.commands import CareCommands
 
 if TYPE_CHECKING:  # the contract module imports the whole engine: the first screen does not need it
+    from textual.screen import Screen
+
     from .backend.contract import Backend, RecoveredCommit, ReferenceData
     from .backend.search_types import SearchPage
 
@@ -99,13 +101,17 @@ class CareApp(App[None]):
         self.set_class(not dark, "-light-mode", update=False)
         self._refresh_truecolor_filter(self.ansi_theme)
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The search screen is the first screen and the bottom of the stack (not pushed over an
+        empty default screen that would be built, styled and laid out for nothing)."""
         from .screens.search import SearchScreen
 
+        return SearchScreen()
+
+    def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         self._set_sub_title()
-        self.push_screen(SearchScreen())
         for w in self._warnings:
             self.notify(w, title="Settings", severity="warning", timeout=12)
         self.run_worker(self._start_check, thread=True, group="connection", exit_on_error=False)

@@ -44,7 +44,9 @@ class InstantFrames:
     def _compositor_refresh(self) -> None:
         screen = self  # a Screen
         if screen.app._batch_count and screen is screen.app.screen:  # type: ignore[attr-defined]
-            screen.refresh()  # the whole screen, drawn once the batch has ended
+            # A layout once the batch has ended, which draws what changed (all of it, for a new screen);
+            # not a repaint, which would draw the whole screen again after that layout.
+            screen.refresh(layout=True, repaint=False)
             return
         super()._compositor_refresh()  # type: ignore[misc]
 
