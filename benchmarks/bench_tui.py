@@ -1,7 +1,8 @@
 """The app through a real terminal (tmux, 120×40) on a demo store, next to a minimal Textual app.
 
 Measures, each printed next to its floor or target:
-- launch → search screen with its first results, against a minimal Textual app's first paint;
+- launch → search screen with its first results, against a minimal Textual app's first paint (three
+  launch pairs per run, the minimal app first; the ratio of the medians, and how the pairs spread);
 - idle memory (RSS of the app process) after the first results;
 - typed character echo in the search box (key sent → the character on screen), next to the same keys
   typed into a minimal app's Input;
@@ -9,7 +10,7 @@ Measures, each printed next to its floor or target:
 - cursor movement in a long result list (Down sent → the highlight drawn on the next row, scrolling
   the page once the cursor reaches the bottom), next to the minimal app's echo (a key → a repaint).
 
-    .venv/bin/python benchmarks/bench_tui.py --store /path/to/1M.db [--runs 5]
+    .venv/bin/python benchmarks/bench_tui.py --store /path/to/1M.db [--runs 5] [--launches 3]
 
 Targets (issue 4): launch ≤ 1.5× the minimal app; echo ≤ 5 ms median; refresh ≤ 30 ms median and
 ≤ 50 ms p95; idle memory ≤ 60 MiB. Cursor movement: no target in an issue; compared with the floor.
@@ -140,6 +141,9 @@ def main() -> int:
         fl, la = statistics.median(ms(floor)), statistics.median(ms(launch))
         print(f"launch → first results   median {la:7.1f} ms   floor (minimal Textual app) {fl:7.1f} ms   "
               f"ratio {la / fl:4.2f} (target ≤ 1.5)   n={len(launch)}")
+        pairs = sorted(t / f for t, f in zip(launch, floor))
+        print(f"  launch pairs: ratio min {pairs[0]:4.2f}, median {statistics.median(pairs):4.2f}, "
+              f"max {pairs[-1]:4.2f}; over 1.5 in {sum(r > 1.5 for r in pairs)} of {len(pairs)}")
         print(f"idle memory              median {statistics.median(mem):7.1f} MiB (target ≤ 60)")
         e = ms(echo)
         ef = ms(echo_floor)

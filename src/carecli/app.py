@@ -160,12 +160,11 @@ class CareApp(App[None]):
             self.call_from_thread(gc.freeze)
 
     FIRST_PAGE_WAIT_S = 0.15  # float-ok: seconds the first screen waits for a page still being read
-    """How long the first screen's mount waits for the page read during the start. The query runs in a
-    thread while the main thread imports and builds the screens; a thread gets the interpreter only
-    between the main thread's steps, so a query of 3 ms could still be running when the screen mounts,
-    and without this wait the first frame came without results and the results ~100 ms later. While the
-    main thread waits, the query has the interpreter and ends in a few milliseconds (an embedded store);
-    a page that takes longer (a slow server) is asked for again once the screen is drawn."""
+    """How long the first screen's mount waits for the page read during the start. From an embedded
+    store the page is read before the app runs (tui.run), so there is nothing to wait for. From a
+    server it is read in a thread while the main thread imports and builds the screens; a reply that
+    has not come by then is waited for this long, and a page that takes longer (a slow server) is
+    asked for again once the screen is drawn."""
 
     def take_first_page(self) -> SearchPage | None:
         """The first page of results read during the start, once it has come (once; waiting up to
