@@ -1,7 +1,8 @@
 """The key bar (``widgets/footer.py``): one widget that draws the keys of the screen in front.
 
 What Textual's ``Footer`` showed, it shows: a key per action with its description, the disabled ones
-dimmed, the command palette's key on the right; a click on a key runs it. What it no longer does:
+dimmed, the command palette's key on the right; a click on a key runs it, the pointer over a key
+shows its tooltip. What it no longer does:
 mount a widget per key and build them again at every change of bindings (a control app with
 Textual's own footer shows that it does).
 """
@@ -27,8 +28,8 @@ def bar(app: App) -> str:
 class Keys(App[None]):
     """Three keys; the third's action is disabled while ``locked``."""
 
-    BINDINGS = [Binding("f2", "ring", "Ring"), Binding("f3", "ring", "Ring again"),
-                Binding("f5", "lockable", "Lockable")]
+    BINDINGS = [Binding("f2", "ring", "Ring", tooltip="Ring the bell"), Binding("f3", "ring", "Ring again"),
+                Binding("f5", "lockable", "Lockable", tooltip="Only when unlocked")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,6 +90,20 @@ async def test_a_click_on_a_key_runs_it_and_a_disabled_one_does_not():
         await pilot.pause()
         await pilot.click(CareFooter, offset=(12, 0))  # on " f5 Lockable ", now disabled
         assert app.rung == 1
+
+
+@pytest.mark.asyncio
+async def test_the_pointer_over_a_key_shows_its_tooltip():
+    app = Keys()
+    async with app.run_test(size=(60, 5)) as pilot:
+        await pilot.pause()
+        footer = app.query_one(CareFooter)
+        await pilot.hover(CareFooter, offset=(2, 0))  # over " f2 Ring "
+        assert footer.tooltip == "Ring the bell"
+        await pilot.hover(CareFooter, offset=(12, 0))  # over " f5 Lockable "
+        assert footer.tooltip == "Only when unlocked"
+        await pilot.hover(CareFooter, offset=(30, 0))  # between the keys and the palette's
+        assert footer.tooltip is None
 
 
 @pytest.mark.asyncio

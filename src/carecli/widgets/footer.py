@@ -2,8 +2,8 @@
 
 It shows what Textual's ``Footer`` shows, in the same styles (the theme's ``$footer-*`` colours): each
 key the screen in front shows (``Binding.show``; one per action), dimmed when its action is disabled
-now, and the command palette's key on the right behind a thin rule. A key is clicked as in Textual's
-footer; the keys' tooltips are in F1's help rather than on hover (carecli is used from the keyboard).
+now, and the command palette's key on the right behind a thin rule. A key can be clicked, and the
+pointer over a key shows its tooltip, as in Textual's footer (F1's help lists them all).
 
 Why not Textual's ``Footer``: it is a container that mounts a widget per key and builds them again
 whenever the screen's bindings change (a focus moving, a dialog closing). On the first screen that
@@ -51,7 +51,8 @@ class CareFooter(Widget, can_focus=False):
 
     def __init__(self) -> None:
         super().__init__()
-        self._spans: list[tuple[int, int, str, bool]] = []  # columns [start, end) of a key, its key, enabled
+        # each key's columns [start, end), its key, whether it may run now, its tooltip
+        self._spans: list[tuple[int, int, str, bool, str]] = []
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -62,18 +63,21 @@ class CareFooter(Widget, can_focus=False):
     def _bindings_changed(self, _screen) -> None:
         self.refresh()
 
-    def keys(self) -> tuple[list[tuple[Binding, bool]], tuple[Binding, bool] | None]:
-        """The keys on the bar, left to right, each with whether its action may run now (one per
-        action, as Textual's footer shows them); and the command palette's key, or None."""
+    def keys(self) -> tuple[list[tuple[Binding, bool, str]], tuple[Binding, bool, str] | None]:
+        """The keys on the bar, left to right, each with whether its action may run now and its tooltip
+        (one per action, as Textual's footer shows them); and the command palette's key, or None."""
         active = self.screen.active_bindings
         seen: set[str] = set()
-        left: list[tuple[Binding, bool]] = []
-        for _node, binding, enabled, _tooltip in active.values():
+        left: list[tuple[Binding, bool, str]] = []
+        for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                left.append((binding, enabled))
+                left.append((binding, enabled, tooltip or binding.tooltip))
         palette = active.get(self.app.COMMAND_PALETTE_BINDING) if self.app.ENABLE_COMMAND_PALETTE else None
-        return left, (palette[1], palette[2]) if palette is not None else None
+        if palette is None:
+            return left, None
+        _node, binding, enabled, tooltip = palette
+        return left, (binding, enabled, tooltip or binding.tooltip or binding.description)
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("footer-key--key")
@@ -81,15 +85,15 @@ class CareFooter(Widget, can_focus=False):
         dim = Style(dim=True)
         left, palette = self.keys()
         line = Text(no_wrap=True, overflow="crop", end="")
-        spans: list[tuple[int, int, str, bool]] = []
-        for binding, enabled in left:
+        spans: list[tuple[int, int, str, bool, str]] = []
+        for binding, enabled, tooltip in left:
             start = line.cell_len
             extra = Style() if enabled else dim
             line.append(f" {clean(self.app.get_key_display(binding))} ", key_style + extra)
             line.append(f"{clean(binding.description)} ", description_style + extra)
-            spans.append((start, line.cell_len, binding.key, enabled))
+            spans.append((start, line.cell_len, binding.key, enabled, tooltip))
         if palette is not None:  # on the right, behind a thin rule; the keys on the left give way
-            binding, enabled = palette
+            binding, enabled, tooltip = palette
             extra = Style() if enabled else dim
             right = Text(no_wrap=True, end="")
             right.append(PALETTE_RULE, self.get_component_rich_style("footer-key--rule"))
@@ -99,16 +103,25 @@ class CareFooter(Widget, can_focus=False):
             room = max(0, self.size.width - right.cell_len)
             line.truncate(room, pad=True)
             spans = [span for span in spans if span[1] <= room]
-            spans.append((room + 1, room + right.cell_len, binding.key, enabled))
+            spans.append((room + 1, room + right.cell_len, binding.key, enabled, tooltip))
             line.append_text(right)
         self._spans = spans
         return line
 
+    def _span_at(self, x: int) -> tuple[int, int, str, bool, str] | None:
+        return next((span for span in self._spans if span[0] <= x < span[1]), None)
+
     def on_click(self, event: events.Click) -> None:
-        for start, end, key, enabled in self._spans:
-            if start <= event.x < end:
-                if enabled:
-                    self.app.simulate_key(key)
-                else:
-                    self.app.bell()
-                return
+        span = self._span_at(event.x)
+        if span is not None:
+            if span[3]:
+                self.app.simulate_key(span[2])
+            else:
+                self.app.bell()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        span = self._span_at(event.x)
+        self.tooltip = (span[4] or None) if span is not None else None
+
+    def on_leave(self, _event: events.Leave) -> None:
+        self.tooltip = None
