@@ -7,10 +7,10 @@ soon as the app is idle when no frame was drawn in the last period, and leaves l
 timer as before: a key typed after a pause is drawn at once, and a burst of changes (a key repeat, a
 page of results coming in while the agent types) is still drawn at most ``MAX_FPS`` times a second.
 
-It also draws nothing while the app batches its updates (``App.batch_update``: the app's start, a
+It also renders nothing while the app batches its updates (``App.batch_update``: the app's start, a
 screen being pushed or popped). Textual renders such a frame in full and then throws it away, since a
-batch shows nothing (about 30 ms for the first screen, a third of the start's own work); the screen
-asks for a frame instead, which is drawn once the batch ends.
+batch shows nothing (the first screen's whole render, at every launch); the screen asks for a layout
+instead, which draws once the batch has ended.
 
 It works through three of Textual's Screen internals, ``_on_idle``, ``_on_timer_update`` and
 ``_compositor_refresh``, and the flags they read; ``tests/tui/test_frames.py`` checks the frame is

@@ -8,8 +8,8 @@ pointer over a key shows its tooltip, as in Textual's footer (F1's help lists th
 Why not Textual's ``Footer``: it is a container that mounts a widget per key and builds them again
 whenever the screen's bindings change (a focus moving, a dialog closing). On the first screen that
 rebuild came after the first layout, so the first frame waited for a second layout, a style sheet
-applied to each key and their first renders (about 30 ms of the launch; every screen change paid it
-again). Here a change of bindings only repaints the line.
+applied to each key and their first renders (about 25 ms of the launch; every screen change paid a
+rebuild). Here a change of bindings only repaints the line.
 """
 
 from __future__ import annotations

@@ -199,9 +199,9 @@ CREATE TABLE order_skus (
 
 
 def _v2_backfill(conn: sqlite3.Connection) -> None:
+    """Fill order_skus from the orders already in a version-1 store."""
     import json  # here, not at the top: only a migration needs it, not a launch
 
-    """Fill order_skus from the orders already in a version-1 store."""
     rows = conn.execute("SELECT id, placed_at, json FROM orders")
     batch: list[tuple[str, int, int]] = []
     for oid, placed, text in rows:
