@@ -48,6 +48,12 @@ class Keys(App[None]):
     def check_action(self, action: str, parameters) -> bool | None:
         return None if action == "lockable" and self.locked else True
 
+    async def lock(self, pilot) -> None:
+        """Disable the third key's action, and let the bar catch up."""
+        self.locked = True
+        self.refresh_bindings()
+        await pilot.pause()
+
 
 @pytest.mark.asyncio
 async def test_the_bar_shows_one_key_per_action_and_the_palette_on_the_right():
@@ -71,9 +77,7 @@ async def test_a_disabled_action_is_dimmed_and_the_bar_follows_the_bindings_with
             return [s.text for s in footer.render_line(0) if s.style is not None and s.style.dim]
 
         assert dim_texts() == []
-        app.locked = True
-        app.refresh_bindings()
-        await pilot.pause()
+        await app.lock(pilot)
         assert "".join(dim_texts()) == " f5 Lockable "
         assert not footer.children  # a repaint, not a rebuild
 
@@ -85,9 +89,7 @@ async def test_a_click_on_a_key_runs_it_and_a_disabled_one_does_not():
         await pilot.pause()
         await pilot.click(CareFooter, offset=(2, 0))  # on " f2 Ring "
         assert app.rung == 1
-        app.locked = True
-        app.refresh_bindings()
-        await pilot.pause()
+        await app.lock(pilot)
         await pilot.click(CareFooter, offset=(12, 0))  # on " f5 Lockable ", now disabled
         assert app.rung == 1
 
