@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalGroup
 from textual.validation import ValidationResult, Validator
 from textual.widgets import (
-    Footer, Input, Label, RadioButton, RadioSet, Select, Static,
+    Input, Label, RadioButton, RadioSet, Select, Static,
 )
 
 from ...backend.contract import ReferenceData
@@ -28,11 +28,8 @@ from ...engine.policy import ReasonCode
 from ...engine.pricing import PricingError, price
 from ...engine.settlement import appeasement_credited
 from ...widgets import safe
+from ...widgets.footer import CareFooter
 from ...widgets.money import fmt
-
-
-
-
 
 from .base import CareDialog, PRINTABLE, R, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
 
@@ -122,7 +119,7 @@ class AppeasementDialog(CareDialog["AppeasementCredit | AppeasementDiscount"]):
             yield _field("Reason", Select([(safe.text(f"{r.label} ({r.code})"), r.code) for r in self.reasons],
                                           prompt="choose a reason (required)", id="reason", compact=True))
             yield Static("", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self._kind_changed()

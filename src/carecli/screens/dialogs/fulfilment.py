@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalGroup, VerticalScroll
 from textual.widgets import (
-    Footer, Input, Label, OptionList, Select, Static,
+    Input, Label, OptionList, Select, Static,
 )
 from textual.widgets.option_list import Option
 
@@ -28,11 +28,8 @@ from ...engine.policy import ShippingMethod
 from ...engine.pricing import PricingError, price
 from ...engine.rules import address_problems, is_major_change, same_address
 from ...widgets import safe
+from ...widgets.footer import CareFooter
 from ...widgets.money import delta_text, fmt
-
-
-
-
 
 from .base import CareDialog, PRINTABLE, R, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
 
@@ -110,7 +107,7 @@ class AddressDialog(CareDialog["ChangeAddress | SwitchFulfilment"]):
                                                     compact=True, prompt="No shipping method in this currency"))
             yield Static("", id="address-kind", classes="message")
             yield Static("", id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self.refresh_problems()
@@ -264,7 +261,7 @@ class ShippingDialog(CareDialog[ChangeShippingMethod]):
             yield OptionList(*self._options(), id="methods")
             yield Static(Text("Fees are re-rated for this order; the total includes tax on shipping where "
                               "it applies. Enter chooses."), id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def _options(self) -> list[Option]:
         try:
@@ -369,7 +366,7 @@ class PickupDialog(CareDialog["ChangePickupLocation | SwitchFulfilment"]):
             hint = ("Collection is free; tax is re-rated at the store. Enter chooses." if self.switching
                     else "Enter chooses the highlighted store.")
             yield Static(Text(hint), id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def _options(self) -> list[Option]:
         out = []

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalGroup
 from textual.validation import Function, Integer, Validator
 from textual.widgets import (
-    DataTable, Footer, Input, Label, Static,
+    DataTable, Input, Label, Static,
 )
 
 from ...backend.contract import ReferenceData
@@ -24,11 +24,8 @@ from ...engine.model import (
 )
 from ...engine.money import Money
 from ...widgets import safe
+from ...widgets.footer import CareFooter
 from ...widgets.money import delta_text, fmt
-
-
-
-
 
 from .base import CareDialog, PRINTABLE, R, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
 
@@ -83,7 +80,7 @@ class QuantityDialog(CareDialog[ChangeQuantity]):
             yield _field("Quantity", Input(str(current), type="integer", id="quantity", validators=validators,
                                            compact=True, select_on_focus=True))
             yield Static(self._limits(), id="message", classes="message")
-        yield Footer()
+        yield CareFooter()
 
     def _limits(self) -> Text:
         return Text(f"Not below {self.min_quantity} ({self.why_min}); not above {self.max_quantity} "
@@ -179,7 +176,7 @@ class VariantDialog(CareDialog["ReplaceProduct | AddLine"]):
                                                validators=[Integer(1, self.max_quantity,
                                                                    f"Type a whole number from 1 to "
                                                                    f"{self.max_quantity}.")]))
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         self._columns()

@@ -10,18 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalGroup, VerticalGroup, VerticalScroll
 from textual.widgets import (
-    Button, Footer, Input, Label, Select, Static,
+    Button, Label, Static,
 )
 
 from ...backend.contract import VersionConflict
 from ...engine.money import Money
 from ...engine.policy import ReasonCode
 from ...widgets import safe
+from ...widgets.footer import CareFooter
 from ...widgets.money import fmt
-
-
-
-
 
 from .base import CareDialog, PRINTABLE, R, ReasonNoteDialog, _DAYS, _field, _first_problem, _int, _title  # noqa: F401
 
@@ -52,7 +49,7 @@ class ConfirmDialog(CareDialog[bool]):
             with HorizontalGroup(classes="buttons"):
                 yield Button("Yes (Y)", id="yes", variant="primary")
                 yield Button("No (N)", id="no")
-        yield Footer()
+        yield CareFooter()
 
     def action_close(self) -> None:
         self.dismiss(False)
@@ -110,7 +107,7 @@ class CommitDialog(ReasonNoteDialog):
                 yield Static(body)
             yield Static(Text(money_effect(self.delta), "bold"), id="effect")
             yield from self.reason_and_note("choose a reason (required)")
-        yield Footer()
+        yield CareFooter()
 
     def on_mount(self) -> None:
         if not self.reasons:
@@ -146,7 +143,7 @@ class ConflictDialog(CareDialog[None]):
             yield Static(safe.text(conflict_text(self.ref, self.error), one_line=False), id="body")
             with HorizontalGroup(classes="buttons"):
                 yield Button("OK", id="ok", variant="primary")
-        yield Footer()
+        yield CareFooter()
 
     @on(Button.Pressed, "#ok")
     def _ok(self, event: Button.Pressed) -> None:
@@ -154,8 +151,4 @@ class ConflictDialog(CareDialog[None]):
         self.dismiss(None)
 
 
-__all__ = [
-    "CareDialog", "QuantityDialog", "VariantDialog", "AddressDialog", "ShippingDialog", "PickupDialog",
-    "SwitchDialog", "ConfirmDialog", "AppeasementDialog", "CommitDialog", "ConflictDialog",
-    "floor_reason", "hours_text", "money_effect", "conflict_text", "appeasement_granted",
-]
+__all__ = ["CommitDialog", "ConfirmDialog", "ConflictDialog", "conflict_text", "money_effect"]
