@@ -1,4 +1,4 @@
-"""The key bar at the bottom of every screen: one line, drawn by one widget.
+"""The key bar at the bottom of every screen and dialog: one line, drawn by one widget.
 
 It shows what Textual's ``Footer`` shows, in the same styles (the theme's ``$footer-*`` colours): each
 key the screen in front shows (``Binding.show``; one per action), dimmed when its action is disabled
