@@ -357,7 +357,8 @@ async def test_the_inbox_remedies_show_hostile_text_inert(hostile, size):
 
 @pytest.mark.parametrize("size", sizes("80x24"))
 async def test_the_returns_dialogs_show_hostile_text_inert(hostile, size):
-    from carecli.screens.returns import ExchangeDialog, RefundDialog, ReturnLineDialog, ReturnsPane, VerifyDialog
+    from carecli.screens.dialogs.returns import ExchangeDialog, RefundDialog, ReturnLineDialog, VerifyDialog
+    from carecli.screens.returns import ReturnsPane
 
     # The hostile return on RETURNABLE (made by write_through_contract), received and verified with a
     # hostile rejection note on nothing and a hostile step note, so the refund dialog can open.

@@ -23,7 +23,7 @@ DEFERRED = [
     "carecli.engine.model", "carecli.engine.policy", "carecli.engine.notifications", "carecli.backend.sqlite.users",
     "carecli.backend.templates", "pydantic", "pydantic_core",
     "carecli.screens.order", "carecli.screens.dialogs", "carecli.screens.inbox", "carecli.screens.returns",
-    "carecli.screens.new_order", "carecli.screens.customer", "carecli.screens.account",
+    "carecli.screens.new_order", "carecli.screens.customer", "carecli.screens.account", "carecli.screens.returns_tables",
     "carecli.screens.help", "carecli.widgets.waterfall",
 ]
 

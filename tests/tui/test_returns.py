@@ -15,7 +15,8 @@ from carecli.engine.model import CreditMemo
 from carecli.engine.returns import preview_lines, refund_breakdown
 from carecli.screens.dialogs import ConfirmDialog
 from carecli.screens.order import OrderScreen
-from carecli.screens.returns import RefundDialog, ReturnLineDialog, ReturnsPane, VerifyDialog
+from carecli.screens.dialogs.returns import RefundDialog, ReturnLineDialog, VerifyDialog
+from carecli.screens.returns import ReturnsPane
 
 from .conftest import in_front, screen_text, settled, until
 
@@ -232,7 +233,7 @@ async def exchange_through_keys(pilot, app, pane, sku: str):
     over), then Ctrl+S. Returns the dialog's settlement, its text before the choice and after it."""
     from textual.widgets import Select
 
-    from carecli.screens.returns import ExchangeDialog
+    from carecli.screens.dialogs.returns import ExchangeDialog
 
     await pilot.press("down", "enter")  # line 2: the organic tee at 28.00, one of two
     await in_front(pilot, ReturnLineDialog)
@@ -253,7 +254,7 @@ async def exchange_through_keys(pilot, app, pane, sku: str):
 async def settle_through_keys(pilot, app, pane) -> str:
     """Receive (e), verify every line accepted (v) and settle (f, Ctrl+S) the exchange; returns what
     the settle dialog showed."""
-    from carecli.screens.returns import SettleExchangeDialog
+    from carecli.screens.dialogs.returns import SettleExchangeDialog
 
     await receive_and_verify(pilot, pane)
     await pilot.press("f")
@@ -275,7 +276,7 @@ async def test_exchange_dialogs_show_the_money_the_store_records(app_factory, sk
     from carecli.engine.model import Invoice, Payment, Refund, StoreCredit
     from carecli.engine.pricing import price
     from carecli.engine.returns import unit_split
-    from carecli.screens.returns import card_label
+    from carecli.screens.returns_tables import card_label
 
     app = app_factory()
     backend = app.backend

@@ -20,7 +20,8 @@ from carecli.config import Settings
 from carecli.demo import SCENARIOS
 from carecli.engine.returns import LineVerdict, ReplacementLine, ReturnLineRequest
 from carecli.screens.order import OrderScreen
-from carecli.screens.returns import RefundDialog, ReturnsPane, SettleExchangeDialog
+from carecli.screens.dialogs.returns import RefundDialog, SettleExchangeDialog
+from carecli.screens.returns import ReturnsPane
 
 from .conftest import ACTOR, SteadyCareApp, fixed_clock, in_front, screen_text, settled, until
 from .test_returns import open_returns
@@ -221,7 +222,7 @@ async def test_f1_on_the_tab_row_lists_down_and_a_table_keeps_its_own_down(app_f
 
 @pytest.mark.asyncio
 async def test_the_returns_tab_has_no_tab_stop_of_its_own(app_factory):
-    from carecli.screens.returns import ReturnLineDialog
+    from carecli.screens.dialogs.returns import ReturnLineDialog
 
     app = app_factory()
     make_return(app.backend, 1)  # a return order in progress (the trail shoe)

@@ -213,7 +213,7 @@ def verified_return(env) -> None:
 
 
 async def refund_dialog(pilot, env):
-    from carecli.screens.returns import RefundDialog
+    from carecli.screens.dialogs.returns import RefundDialog
 
     pane = await open_returns_tab(pilot, RETURNABLE)
     pane.query_one("#ret-list", DataTable).focus()
@@ -226,7 +226,7 @@ async def exchange_dialog(pilot, env):
     from textual.widgets import Select
 
     from carecli.engine.returns import ReturnLineRequest
-    from carecli.screens.returns import ExchangeDialog
+    from carecli.screens.dialogs.returns import ExchangeDialog
 
     pane = await open_returns_tab(pilot, RETURNABLE)
     pane.draft[2] = ReturnLineRequest(line_id=2, quantity=1, reason_code="WRONG_SIZE", condition="unopened")
@@ -257,7 +257,7 @@ def verified_dearer_exchange(env) -> None:
 
 
 async def settle_exchange_dialog(pilot, env):
-    from carecli.screens.returns import SettleExchangeDialog
+    from carecli.screens.dialogs.returns import SettleExchangeDialog
 
     pane = await open_returns_tab(pilot, RETURNABLE)
     pane.query_one("#ret-list", DataTable).focus()

@@ -492,7 +492,7 @@ class AccountScreen(InstantFrames, Screen[None]):
         self._render_returns()
 
     def _render_returns(self) -> None:
-        from .returns import returns_text
+        from .returns_tables import returns_text
 
         view = self.view
         if view is None or not view.returns:
