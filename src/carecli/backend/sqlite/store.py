@@ -66,23 +66,23 @@ def _load_engine() -> None:
 
 def _import_engine() -> None:
     global _ENGINE_LOADED
-    global GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain, AMENDMENTS, describe
-    global PlanContext, BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment
-    global PickupLocation, Variant, MessageTemplate, Notification, plan, PricingError, price, Violation
+    global GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
+    global PlanContext, BillingAccount, Customer, Document, Order, Payment
+    global PickupLocation, Variant, MessageTemplate, plan, PricingError, price, Violation
     global AccountView, CommitRequest, CommitResult, CreateExchangeRequest, CreateReturnRequest
     global CustomerSummary, EventResult, ExceptionItem, LedgerEntry, NewCustomerRequest, OrderView
     global PlaceOrderRequest, PlaceOrderResult, ReferenceData, RefundReturnRequest
     global RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry
-    global VerifyReturnRequest, ReturnOrder, describe_command, effect, _events, _outbox, _placing, _returns
+    global VerifyReturnRequest, ReturnOrder, effect, _events, _outbox, _placing, _returns
     global document_columns, order_columns, order_json, _DOCUMENT, TypeAdapter, ValidationError, _users
+    global order_timeline
     from pydantic import TypeAdapter, ValidationError
     from ...engine.audit import GENESIS_HASH, AuditRecord, ChainProblem, canonical_json, verify_chain
-    from ...engine.commands import AMENDMENTS, describe
     from ...engine.context import PlanContext
     from ...engine.model import (
-        BillingAccount, CreditMemo, Customer, Document, Invoice, Order, Payment, PickupLocation, Variant,
+        BillingAccount, Customer, Document, Order, Payment, PickupLocation, Variant,
     )
-    from ...engine.notifications import MessageTemplate, Notification
+    from ...engine.notifications import MessageTemplate
     from ...engine.plan import plan
     from ...engine.pricing import PricingError, price
     from ...engine.rules import Violation
@@ -93,7 +93,7 @@ def _import_engine() -> None:
         RejectedEvent, ReturnEligibility, ReturnResult, ReturnStepRequest, TimelineEntry,
         VerifyReturnRequest,
     )
-    from ...engine.returns import ReturnOrder, describe_command
+    from ...engine.returns import ReturnOrder
     from ..ledger import effect
     from . import events as _events
     from . import outbox as _outbox
@@ -101,6 +101,7 @@ def _import_engine() -> None:
     from . import returns as _returns
     from . import users as _users
     from .rows import document_columns, order_columns, order_json
+    from .timeline import order_timeline
     _DOCUMENT = TypeAdapter(Document)
     _ENGINE_LOADED = True
 
@@ -485,7 +486,7 @@ class SqliteStore:
             audits = c.execute(
                 "SELECT seq, at, actor, role, version_before, version_after, command, reason_code, note, "
                 "financial_effect FROM audit WHERE order_ref = ? ORDER BY seq", (r,)).fetchall()
-            return _timeline(order, events, notes, audits)
+            return order_timeline(order, events, notes, audits)
 
         return self._read(read, snapshot=True)
 
@@ -841,93 +842,6 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
                 if not _is_busy(e) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
-
-
-def _money_text(m: dict[str, str]) -> str:
-    try:
-        return str(Money(m["amount"], m["currency"]))
-    except Exception:  # noqa: BLE001 - shown as is
-        return f"{m.get('currency', '')} {m.get('amount', '')}"
-
-
-_DOC_TITLES = {
-    "INVOICE": "Invoice {id} issued", "PAYMENT": "Payment {id} captured", "CREDIT_MEMO": "Credit memo {id} issued",
-    "REFUND": "Refund {id} to the card", "STORE_CREDIT": "Store credit {id} issued",
-}
-
-
-def _timeline(order: Order, events: list, notes: list, audits: list) -> list[TimelineEntry]:
-    import json  # here, not at the top: a launch reads no audit record
-
-    out: list[tuple[datetime, int, int, TimelineEntry]] = []
-    n = 0
-
-    def add(at: datetime, rank: int, entry: TimelineEntry) -> None:
-        nonlocal n
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
-        n += 1
-        out.append((at, rank, n, entry))
-
-    add(order.placed_at, 0, TimelineEntry(
-        at=order.placed_at, kind="event", title="Order placed",
-        detail=f"{order.market} market, via {order.channel}"))
-    for d in order.documents:
-        amount = d.total if isinstance(d, (Invoice, CreditMemo)) else d.amount
-        kind = getattr(d, "type", "")
-        detail = f"{amount}" + (f" · {kind.replace('_', ' ').lower()}" if kind else "")
-        if isinstance(d, CreditMemo) and d.reason_code:
-            detail += f" · reason {d.reason_code}"
-        add(d.created_at, 1, TimelineEntry(at=d.created_at, kind="event",
-                                           title=_DOC_TITLES[d.doc].format(id=d.id), detail=detail))
-    delivered: dict[datetime, list[str]] = {}
-    for ln in order.lines:
-        if ln.delivered_at is not None and ln.delivered:
-            delivered.setdefault(ln.delivered_at, []).append(f"{ln.delivered} × {ln.description}")
-    for at, what in delivered.items():
-        title = "Collected" if order.fulfilment.kind == "CLICK_AND_COLLECT" else "Delivered"
-        add(at, 1, TimelineEntry(at=at, kind="event", title=title, detail="; ".join(what)))
-    for at, title, detail in events:
-        t = datetime.fromisoformat(at)
-        add(t, 1, TimelineEntry(at=t, kind="event", title=title, detail=detail))
-    for text, *delivery in notes:
-        nt = Notification.model_validate_json(text)
-        add(nt.created_at, 3, TimelineEntry(at=nt.created_at, kind="notification", title=nt.subject,
-                                            detail=f"{nt.channel} to {nt.to}",
-                                            delivery=_outbox.state_text(*delivery)))
-    for seq, at, actor, role, vb, va, command, reason, note, effect_json in audits:
-        t = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        try:
-            special = _events.describe_audit(json.loads(command))
-        except ValueError:
-            special = None
-        try:
-            if special is not None:
-                what = special
-            else:
-                cmds = AMENDMENTS.validate_json(command)
-                what = "; ".join(describe(cmd) for cmd in cmds)
-        except Exception:  # noqa: BLE001 - an old or unknown command still shows
-            what = _placing.describe_command(command)
-            if not what:
-                raw = json.loads(command)
-                steps = [describe_command(x) for x in raw] if isinstance(raw, list) and raw else [None]
-                what = "; ".join(s for s in steps if s) if all(steps) else command
-        eff = json.loads(effect_json)
-        delta = eff.get("delta")
-        parts = [what]
-        if reason:
-            parts.append(f"reason {reason}")
-        if isinstance(delta, dict):
-            parts.append(f"delta {_money_text(delta)}")
-        if note:
-            parts.append(f"note: {note}")
-        title = (f"Version {vb} → {va} by {actor} ({role}), #{seq}" if special != "Contact note"
-                 else f"Contact note by {actor} ({role}), #{seq}")
-        add(t, 2, TimelineEntry(at=t, kind="audit", title=title,
-                                detail=note if special == "Contact note" else " · ".join(parts)))
-    out.sort(key=lambda x: (x[0], x[1], x[2]))
-    return [e for *_, e in out]
 
 
 _LIGHT = {"__init__", "open", "close", "__enter__", "__exit__", "meta", "_read", "_forbid_if_read_only",
