@@ -146,3 +146,41 @@ def test_users_add_and_revoke_are_audited_in_the_chain(store_copy, capsys, monke
     assert all(token not in r.model_dump_json() for r in records)
     assert main(["audit", "verify", "--store", str(store_copy)]) == 0
     assert f"audit chain ok ({before + 4} records)" in capsys.readouterr().out
+
+
+def test_the_app_against_a_server_shows_its_first_page(served, monkeypatch):
+    """``carecli --backend URL`` through the real entry point, up to the first results (the app runs
+    headless here). A server's first page is read in a thread while the app starts, not before it."""
+    import asyncio
+    import threading
+
+    from carecli.app import CareApp
+    from carecli.backend.http import HttpBackend
+
+    monkeypatch.setenv("CARECLI_TOKEN", served.tokens["supervisor"])
+    searched_in: list[bool] = []  # each search: made on the main thread?
+    search = HttpBackend.search_orders
+
+    def searching(self, *args, **kwargs):
+        searched_in.append(threading.current_thread() is threading.main_thread())
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(HttpBackend, "search_orders", searching)
+    seen: list[str] = []
+
+    def run(self):
+        async def first_results() -> None:
+            async with self.run_test(size=(120, 40)) as pilot:
+                for _ in range(100):
+                    await pilot.pause(0.05)
+                    status = str(self.screen.query_one("#status").render())
+                    if "Enter opens" in status:
+                        seen.append(status)
+                        return
+
+        asyncio.run(first_results())
+
+    monkeypatch.setattr(CareApp, "run", run)
+    assert main(["--backend", served.url]) == 0
+    assert searched_in and not any(searched_in)  # never on the main thread: the first page in a thread
+    assert len(seen) == 1 and seen[0].startswith("1–") and "by most recent" in seen[0]

@@ -145,10 +145,20 @@ def test_at_once_holds_the_result_or_the_error():
 
 
 def test_an_embedded_store_s_first_page_is_there_before_the_app_runs(tmp_path, monkeypatch):
+    import threading
+
     import carecli.tui as tui
     from carecli.app import CareApp
 
     monkeypatch.setattr(tui, "FIRST_START_ORDERS", 60)  # more than a page
+    searched_in: list[bool] = []  # each search: made on the main thread?
+    search = SqliteStore.search_orders
+
+    def searching(self, *args, **kwargs):
+        searched_in.append(threading.current_thread() is threading.main_thread())
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqliteStore, "search_orders", searching)
     seen: list = []
 
     def run(self):  # instead of running: what the app was given
@@ -158,3 +168,4 @@ def test_an_embedded_store_s_first_page_is_there_before_the_app_runs(tmp_path, m
     monkeypatch.setattr(CareApp, "run", run)
     assert tui.run({"store": str(tmp_path / "s.db")}) == 0
     assert seen == [(True, Settings().ui.page_size)]
+    assert searched_in == [True]  # read before the app ran, on the main thread, once
