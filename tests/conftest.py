@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -26,3 +27,22 @@ def stress_scale() -> float:
         return max(0.01, float(os.environ.get("CARECLI_STRESS_SCALE", "1")))  # float-ok: a size factor
     except ValueError:
         return 1.0
+
+
+@pytest.fixture
+def search_threads(monkeypatch):
+    """``search_threads(Backend)``: from then on, each ``Backend.search_orders`` call appends to the
+    returned list whether it ran on the main thread."""
+
+    def watch(backend_class) -> list[bool]:
+        on_main: list[bool] = []
+        search = backend_class.search_orders
+
+        def searching(self, *args, **kwargs):
+            on_main.append(threading.current_thread() is threading.main_thread())
+            return search(self, *args, **kwargs)
+
+        monkeypatch.setattr(backend_class, "search_orders", searching)
+        return on_main
+
+    return watch

@@ -148,24 +148,16 @@ def test_users_add_and_revoke_are_audited_in_the_chain(store_copy, capsys, monke
     assert f"audit chain ok ({before + 4} records)" in capsys.readouterr().out
 
 
-def test_the_app_against_a_server_shows_its_first_page(served, monkeypatch):
+def test_the_app_against_a_server_shows_its_first_page(served, monkeypatch, search_threads):
     """``carecli --backend URL`` through the real entry point, up to the first results (the app runs
     headless here). A server's first page is read in a thread while the app starts, not before it."""
     import asyncio
-    import threading
 
     from carecli.app import CareApp
     from carecli.backend.http import HttpBackend
 
     monkeypatch.setenv("CARECLI_TOKEN", served.tokens["supervisor"])
-    searched_in: list[bool] = []  # each search: made on the main thread?
-    search = HttpBackend.search_orders
-
-    def searching(self, *args, **kwargs):
-        searched_in.append(threading.current_thread() is threading.main_thread())
-        return search(self, *args, **kwargs)
-
-    monkeypatch.setattr(HttpBackend, "search_orders", searching)
+    searched_in = search_threads(HttpBackend)  # each search: made on the main thread?
     seen: list[str] = []
 
     def run(self):

@@ -144,21 +144,12 @@ def test_at_once_holds_the_result_or_the_error():
     assert future.done() and isinstance(future.exception(timeout=0), Unavailable)
 
 
-def test_an_embedded_store_s_first_page_is_there_before_the_app_runs(tmp_path, monkeypatch):
-    import threading
-
+def test_an_embedded_store_s_first_page_is_there_before_the_app_runs(tmp_path, monkeypatch, search_threads):
     import carecli.tui as tui
     from carecli.app import CareApp
 
     monkeypatch.setattr(tui, "FIRST_START_ORDERS", 60)  # more than a page
-    searched_in: list[bool] = []  # each search: made on the main thread?
-    search = SqliteStore.search_orders
-
-    def searching(self, *args, **kwargs):
-        searched_in.append(threading.current_thread() is threading.main_thread())
-        return search(self, *args, **kwargs)
-
-    monkeypatch.setattr(SqliteStore, "search_orders", searching)
+    searched_in = search_threads(SqliteStore)  # each search: made on the main thread?
     seen: list = []
 
     def run(self):  # instead of running: what the app was given
